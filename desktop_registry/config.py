@@ -1,0 +1,65 @@
+"""Settings (pydantic-settings) and the per-user paths where the registry lives.
+
+Never holds secrets: the GitHub token lives in the OS keyring (see sources/credentials.py).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from platformdirs import user_data_dir
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+APP_NAME = "DesktopRegistry"
+DEFAULT_OLLAMA_URL = "http://localhost:11434"
+
+
+def normalise_ollama_host(value: str) -> str:
+    """Read OLLAMA_HOST the way Ollama does: `host`, `host:port`, or a full URL."""
+    value = value.strip().rstrip("/")
+    if not value:
+        return DEFAULT_OLLAMA_URL
+    scheme = "http"
+    if "://" in value:
+        scheme, value = value.split("://", 1)
+    host, _, port = value.partition(":")
+    if not host or host == "0.0.0.0":
+        host = "127.0.0.1" if host == "0.0.0.0" else "localhost"
+    if not port:
+        port = "443" if scheme == "https" else "11434"
+    return f"{scheme}://{host}:{port}"
+
+
+def default_data_dir() -> Path:
+    return Path(user_data_dir(APP_NAME, appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything a user can configure; environment variables prefixed DESKTOP_REGISTRY_."""
+
+    model_config = SettingsConfigDict(env_prefix="DESKTOP_REGISTRY_", extra="ignore")
+
+    home: Path = Field(default_factory=default_data_dir, description="Data directory")
+    ollama_url: str = Field(default="", description="Ollama base URL")
+    request_timeout_s: float = 30.0
+    connect_timeout_s: float = 3.0
+    sync_concurrency: int = Field(default=8, ge=1, le=64)
+    github_models_url: str = "https://models.github.ai"
+    github_org: str = ""
+
+    @field_validator("ollama_url", mode="after")
+    @classmethod
+    def _ollama_url_from_env(cls, value: str) -> str:
+        if value:
+            return normalise_ollama_host(value)
+        return normalise_ollama_host(os.environ.get("OLLAMA_HOST", ""))
+
+    @property
+    def db_path(self) -> Path:
+        return self.home / "registry.db"
+
+    def ensure_home(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home

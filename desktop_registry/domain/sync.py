@@ -1,0 +1,49 @@
+"""What a sync did, reported to the CLI, the status bar and the jobs log.
+
+Pure data; the sync service fills it.
+"""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class SourceSyncError(BaseModel):
+    source: str
+    message: str
+    model: str = ""
+
+
+class SyncReport(BaseModel):
+    source: str = ""
+    added: list[str] = Field(default_factory=list)
+    updated: list[str] = Field(default_factory=list)
+    unchanged: int = 0
+    missing: list[str] = Field(default_factory=list)
+    restored: list[str] = Field(default_factory=list)
+    per_category: dict[str, int] = Field(default_factory=dict)
+    duration_s: float = 0.0
+    show_calls: int = 0
+    errors: list[SourceSyncError] = Field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+    def merge(self, other: SyncReport) -> SyncReport:
+        """Combine reports of several sources into one."""
+        per_category = dict(self.per_category)
+        for key, value in other.per_category.items():
+            per_category[key] = per_category.get(key, 0) + value
+        return SyncReport(
+            source=",".join(s for s in (self.source, other.source) if s),
+            added=[*self.added, *other.added],
+            updated=[*self.updated, *other.updated],
+            unchanged=self.unchanged + other.unchanged,
+            missing=[*self.missing, *other.missing],
+            restored=[*self.restored, *other.restored],
+            per_category=per_category,
+            duration_s=max(self.duration_s, other.duration_s),
+            show_calls=self.show_calls + other.show_calls,
+            errors=[*self.errors, *other.errors],
+        )

@@ -1,0 +1,111 @@
+"""Opens the registry's SQLite file (WAL, foreign keys on) and upgrades its schema.
+
+Never holds a transaction open longer than one unit of work; never touches other files.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.exc import DatabaseError, OperationalError
+
+from desktop_registry.errors import StorageError
+
+MIGRATIONS_DIR = Path(__file__).with_name("migrations")
+
+
+def _alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
+    # Let SQLAlchemy manage transactions itself (pysqlite's implicit BEGIN defeats SAVEPOINTs).
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def _on_begin(connection: Connection) -> None:
+    connection.exec_driver_sql("BEGIN")
+
+
+class Database:
+    """One registry file. `upgrade()` brings its schema to the newest revision."""
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.engine: Engine = create_engine(f"sqlite:///{self.path}")
+        event.listen(self.engine, "connect", _on_connect)
+        event.listen(self.engine, "begin", _on_begin)
+
+    @classmethod
+    def open(cls, path: Path | str, *, upgrade: bool = True) -> Database:
+        db = cls(path)
+        if upgrade:
+            db.upgrade()
+        return db
+
+    def current_revision(self) -> str | None:
+        try:
+            with self.engine.connect() as conn:
+                return MigrationContext.configure(conn).get_current_revision()
+        except DatabaseError as exc:
+            raise StorageError(
+                f"The registry at {self.path} cannot be read ({exc.orig}). "
+                "Move the file aside and sync again to rebuild it."
+            ) from None
+
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply pending migrations in one transaction (a failed upgrade leaves the old schema)."""
+        if revision == "head" and self.current_revision() == head_revision():
+            return
+        config = _alembic_config()
+        try:
+            with self.engine.begin() as conn:
+                config.attributes["connection"] = conn
+                command.upgrade(config, revision)
+        except OperationalError as exc:
+            raise StorageError(
+                f"Could not upgrade the registry at {self.path}: {exc.orig}"
+            ) from None
+
+    @contextmanager
+    def transaction(self) -> Iterator[Connection]:
+        """One short write transaction; rolled back whole on any error."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except OperationalError as exc:
+            raise StorageError(
+                f"The registry at {self.path} could not be written: {exc.orig}"
+            ) from None
+
+    @contextmanager
+    def reading(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,598 @@
+"""The model registry's reads and writes, in domain types.
+
+Every write is one short transaction; nothing here knows where models come from.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import Connection, Select, Table, delete, func, insert, or_, select, text, update
+from sqlalchemy.engine import RowMapping
+from sqlalchemy.exc import IntegrityError
+
+from desktop_registry.domain import (
+    Capability,
+    Category,
+    ModelDetails,
+    ModelRecord,
+    PerformanceMetric,
+)
+from desktop_registry.domain.categories import CAPABILITY_CATEGORIES
+from desktop_registry.domain.models import ModelStatus, utcnow
+from desktop_registry.errors import NotFoundError, UserInputError
+from desktop_registry.storage.database import Database
+from desktop_registry.storage.tables import (
+    ChangeHistoryRow,
+    ModelCapabilityRow,
+    ModelPerformanceRow,
+    ModelRow,
+    ModelServingStatusRow,
+)
+
+MODELS = cast(Table, ModelRow.__table__)
+CAPS = cast(Table, ModelCapabilityRow.__table__)
+PERF = cast(Table, ModelPerformanceRow.__table__)
+HISTORY = cast(Table, ChangeHistoryRow.__table__)
+SERVING = cast(Table, ModelServingStatusRow.__table__)
+
+# Aliases: the repository's `list` method shadows the builtin inside the class body.
+Records = list[ModelRecord]
+Metrics = list[PerformanceMetric]
+HistoryRows = list[dict[str, Any]]
+DuplicateKeys = list[tuple[str, str, str]]
+
+_CATEGORY_CAPABILITY: dict[Category, Capability] = {cat: cap for cap, cat in CAPABILITY_CATEGORIES}
+_FTS_TERM = re.compile(r"[^\s\"]+")
+_MUTABLE_FIELDS = set(ModelRecord.model_fields) - {"id", "created_at", "performance"}
+
+
+@dataclass(frozen=True)
+class KnownModel:
+    """What sync needs to know about a stored model to decide whether to refetch it."""
+
+    id: int
+    name: str
+    digest: str
+    status: str
+    has_dependants: bool
+
+
+def _row_values(record: ModelRecord, now: datetime) -> dict[str, Any]:
+    return {
+        "name": record.name,
+        "version": record.version,
+        "source": record.source.value,
+        "provider": record.provider,
+        "serving": record.serving.value,
+        "kind": record.kind.value,
+        "category": record.category.value,
+        "categories": [c.value for c in record.categories] or [record.category.value],
+        "category_source": record.category_source.value,
+        "capabilities": list(record.capabilities),
+        "parameters": record.parameters,
+        "endpoint": record.endpoint,
+        "status": record.status.value,
+        "digest": record.digest,
+        "size_bytes": record.size_bytes,
+        "family": record.details.family or "",
+        "details": record.details.model_dump(exclude_defaults=True),
+        "parent_id": record.parent_id,
+        "ollama_name": record.ollama_name,
+        "github_models_id": record.github_models_id,
+        "description": record.description,
+        "tags": list(record.tags),
+        "template": record.template,
+        "system": record.system,
+        "license": record.license,
+        "modified_at": record.modified_at,
+        "updated_at": now,
+    }
+
+
+def _record_from_row(
+    row: Mapping[str, Any] | RowMapping, performance: dict[str, float] | None
+) -> ModelRecord:
+    return ModelRecord(
+        id=row["id"],
+        name=row["name"],
+        version=row["version"],
+        source=row["source"],
+        provider=row["provider"],
+        serving=row["serving"],
+        kind=row["kind"],
+        category=row["category"],
+        categories=row["categories"] or [row["category"]],
+        category_source=row["category_source"],
+        capabilities=row["capabilities"] or [],
+        parameters=row["parameters"] or {},
+        endpoint=row["endpoint"],
+        status=row["status"],
+        digest=row["digest"],
+        size_bytes=row["size_bytes"],
+        details=ModelDetails.model_validate(row["details"] or {}),
+        parent_id=row["parent_id"],
+        ollama_name=row["ollama_name"],
+        github_models_id=row["github_models_id"],
+        description=row["description"],
+        tags=row["tags"] or [],
+        template=row["template"],
+        system=row["system"],
+        license=row["license"],
+        modified_at=row["modified_at"],
+        created_at=row["created_at"],
+        updated_at=row["updated_at"],
+        performance=performance or {},
+    )
+
+
+def fts_query(text_filter: str) -> str | None:
+    """An FTS5 trigram MATCH expression, or None when a term is too short for trigrams."""
+    terms = _FTS_TERM.findall(text_filter)
+    if not terms or any(len(t) < 3 for t in terms):
+        return None
+    return " AND ".join('"' + t.replace('"', "") + '"' for t in terms)
+
+
+class ModelRepository:
+    """register / get / list / update / delete over the `models` table and its satellites."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    # ----- writes -----------------------------------------------------------------
+    def register(self, record: ModelRecord) -> ModelRecord:
+        with self.db.transaction() as conn:
+            model_id = self._insert(conn, record)
+        return self.get(model_id)
+
+    def _insert(self, conn: Connection, record: ModelRecord) -> int:
+        now = utcnow()
+        values = _row_values(record, now)
+        values["created_at"] = record.created_at or now
+        try:
+            result = conn.execute(insert(MODELS).values(**values))
+        except IntegrityError as exc:
+            raise UserInputError(
+                f"A model named {record.name!r} (version {record.version}, source "
+                f"{record.source.value}) is already registered."
+            ) from exc
+        key = result.inserted_primary_key
+        assert key is not None
+        model_id = int(key[0])
+        self._write_capabilities(conn, model_id, record.capabilities)
+        return model_id
+
+    def _write_capabilities(self, conn: Connection, model_id: int, caps: Iterable[str]) -> None:
+        conn.execute(delete(CAPS).where(CAPS.c.model_id == model_id))
+        unique = sorted(set(caps))
+        if unique:
+            conn.execute(insert(CAPS), [{"model_id": model_id, "capability": c} for c in unique])
+
+    def update(self, model_id: int, **changes: Any) -> ModelRecord:
+        unknown = set(changes) - _MUTABLE_FIELDS
+        if unknown:
+            raise UserInputError(f"Unknown model field(s): {', '.join(sorted(unknown))}")
+        current = self.get(model_id)
+        merged = current.model_copy(update=changes)
+        merged = ModelRecord.model_validate(merged.model_dump())
+        with self.db.transaction() as conn:
+            self._update(conn, model_id, merged)
+        return self.get(model_id)
+
+    def _update(self, conn: Connection, model_id: int, record: ModelRecord) -> None:
+        conn.execute(
+            update(MODELS).where(MODELS.c.id == model_id).values(**_row_values(record, utcnow()))
+        )
+        self._write_capabilities(conn, model_id, record.capabilities)
+
+    def delete(self, model_id: int, *, force: bool = False) -> None:
+        """Delete a model; refused while variants derive from it unless `force` detaches them."""
+        with self.db.transaction() as conn:
+            children = (
+                conn.execute(select(MODELS.c.name).where(MODELS.c.parent_id == model_id))
+                .scalars()
+                .all()
+            )
+            if children and not force:
+                raise UserInputError(
+                    f"{len(children)} model(s) derive from this one ({', '.join(children[:5])}). "
+                    "Delete them first, or confirm to keep them without their parent."
+                )
+            if children:
+                conn.execute(
+                    update(MODELS).where(MODELS.c.parent_id == model_id).values(parent_id=None)
+                )
+            result = conn.execute(delete(MODELS).where(MODELS.c.id == model_id))
+            if result.rowcount == 0:
+                raise NotFoundError(f"No model with id {model_id} in the registry.")
+
+    def apply_sync(
+        self,
+        *,
+        upserts: Sequence[ModelRecord],
+        mark_missing: Sequence[int] = (),
+        mark_available: Sequence[int] = (),
+        history: Sequence[tuple[int | None, str, dict[str, Any]]] = (),
+    ) -> dict[str, int]:
+        """Write one source's sync result in a single transaction (all of it, or nothing).
+
+        Records with an id are updated, others inserted; returns name → id for upserts.
+        """
+        ids: dict[str, int] = {}
+        now = utcnow()
+        with self.db.transaction() as conn:
+            new = [r for r in upserts if r.id is None]
+            if new:
+                existing = self._existing_ids(conn, new)
+                for record in new:
+                    key = (record.name, record.version, record.source.value)
+                    if key in existing:
+                        record = record.model_copy(update={"id": existing[key]})
+                        self._update(conn, existing[key], record)
+                        ids[record.name] = existing[key]
+                    else:
+                        ids[record.name] = self._insert(conn, record)
+            for record in upserts:
+                if record.id is not None:
+                    self._update(conn, record.id, record)
+                    ids[record.name] = record.id
+            if mark_missing:
+                conn.execute(
+                    update(MODELS)
+                    .where(MODELS.c.id.in_(list(mark_missing)))
+                    .values(status=ModelStatus.MISSING.value, updated_at=now)
+                )
+            if mark_available:
+                conn.execute(
+                    update(MODELS)
+                    .where(MODELS.c.id.in_(list(mark_available)))
+                    .values(status=ModelStatus.AVAILABLE.value, updated_at=now)
+                )
+            if history:
+                conn.execute(
+                    insert(HISTORY),
+                    [
+                        {
+                            "model_id": model_id,
+                            "slot": None,
+                            "action": action,
+                            "detail": detail,
+                            "actor": "sync",
+                            "reason": "",
+                            "at": now,
+                        }
+                        for model_id, action, detail in history
+                    ],
+                )
+        return ids
+
+    def _existing_ids(
+        self, conn: Connection, records: Sequence[ModelRecord]
+    ) -> dict[tuple[str, str, str], int]:
+        sources = {r.source.value for r in records}
+        rows = conn.execute(
+            select(MODELS.c.id, MODELS.c.name, MODELS.c.version, MODELS.c.source).where(
+                MODELS.c.source.in_(sources)
+            )
+        )
+        return {(r.name, r.version, r.source): r.id for r in rows}
+
+    # ----- reads ------------------------------------------------------------------
+    def get(self, model_id: int) -> ModelRecord:
+        with self.db.reading() as conn:
+            row = conn.execute(select(MODELS).where(MODELS.c.id == model_id)).mappings().first()
+            if row is None:
+                raise NotFoundError(f"No model with id {model_id} in the registry.")
+            return _record_from_row(row, self._latest_performance(conn, [model_id]).get(model_id))
+
+    def find(
+        self, name: str, *, source: str | None = None, version: str | None = None
+    ) -> ModelRecord | None:
+        query = select(MODELS).where(MODELS.c.name == name)
+        if source:
+            query = query.where(MODELS.c.source == source)
+        if version:
+            query = query.where(MODELS.c.version == version)
+        with self.db.reading() as conn:
+            row = conn.execute(query.order_by(MODELS.c.id)).mappings().first()
+            if row is None:
+                return None
+            return _record_from_row(row, self._latest_performance(conn, [row["id"]]).get(row["id"]))
+
+    def resolve(self, name: str) -> ModelRecord:
+        """A model by the name a user types: exact, then Ollama's implied `:latest`, then id."""
+        candidates = [name] if ":" in name else [name, f"{name}:latest"]
+        for candidate in candidates:
+            found = self.find(candidate)
+            if found is not None:
+                return found
+        with self.db.reading() as conn:
+            row = conn.execute(
+                select(MODELS.c.id).where(
+                    or_(MODELS.c.github_models_id == name, MODELS.c.ollama_name == name)
+                )
+            ).first()
+        if row is not None:
+            return self.get(int(row.id))
+        if name.isdigit():
+            return self.get(int(name))
+        raise NotFoundError(
+            f"No model named {name!r} in the registry. Run `desktop-registry-cli sync`, "
+            "or `desktop-registry-cli list` to see the names."
+        )
+
+    def _filtered(
+        self,
+        query: Select[Any],
+        *,
+        category: str | None,
+        kind: str | None,
+        source: str | None,
+        text_filter: str | None,
+        capability: str | None,
+        status: str | None,
+        parent_id: int | None,
+    ) -> Select[Any]:
+        if category:
+            cat = Category(category)
+            cap = _CATEGORY_CAPABILITY.get(cat)
+            if cap is None:
+                query = query.where(MODELS.c.category == cat.value)
+            else:
+                with_cap = select(CAPS.c.model_id).where(CAPS.c.capability == cap.value)
+                query = query.where(or_(MODELS.c.category == cat.value, MODELS.c.id.in_(with_cap)))
+        if capability:
+            query = query.where(
+                MODELS.c.id.in_(select(CAPS.c.model_id).where(CAPS.c.capability == capability))
+            )
+        if kind:
+            query = query.where(MODELS.c.kind == kind)
+        if source:
+            query = query.where(MODELS.c.source == source)
+        if status:
+            query = query.where(MODELS.c.status == status)
+        if parent_id is not None:
+            query = query.where(MODELS.c.parent_id == parent_id)
+        if text_filter and text_filter.strip():
+            match = fts_query(text_filter)
+            if match is not None:
+                query = query.where(
+                    MODELS.c.id.in_(
+                        select(text("rowid"))
+                        .select_from(text("models_fts"))
+                        .where(text("models_fts MATCH :match").bindparams(match=match))
+                    )
+                )
+            else:
+                for term in text_filter.split():
+                    pattern = f"%{term}%"
+                    query = query.where(
+                        or_(
+                            MODELS.c.name.ilike(pattern),
+                            MODELS.c.family.ilike(pattern),
+                            MODELS.c.description.ilike(pattern),
+                            func.cast(MODELS.c.tags, MODELS.c.description.type).ilike(pattern),
+                        )
+                    )
+        return query
+
+    def list(
+        self,
+        *,
+        category: str | None = None,
+        kind: str | None = None,
+        source: str | None = None,
+        text: str | None = None,
+        capability: str | None = None,
+        status: str | None = None,
+        parent_id: int | None = None,
+        limit: int | None = None,
+        offset: int = 0,
+    ) -> Records:
+        query = self._filtered(
+            select(MODELS),
+            category=category,
+            kind=kind,
+            source=source,
+            text_filter=text,
+            capability=capability,
+            status=status,
+            parent_id=parent_id,
+        ).order_by(MODELS.c.source, MODELS.c.name, MODELS.c.version)
+        if limit is not None:
+            query = query.limit(limit).offset(offset)
+        with self.db.reading() as conn:
+            rows = conn.execute(query).mappings().all()
+            perf = self._latest_performance(conn, [r["id"] for r in rows])
+        return [_record_from_row(r, perf.get(r["id"])) for r in rows]
+
+    def count(self, **filters: Any) -> int:
+        query = self._filtered(
+            select(func.count()).select_from(MODELS),
+            category=filters.get("category"),
+            kind=filters.get("kind"),
+            source=filters.get("source"),
+            text_filter=filters.get("text"),
+            capability=filters.get("capability"),
+            status=filters.get("status"),
+            parent_id=filters.get("parent_id"),
+        )
+        with self.db.reading() as conn:
+            return int(conn.execute(query).scalar_one())
+
+    def known_models(self, source: str) -> dict[str, KnownModel]:
+        """name → (id, digest, status, has dependants) for one source, for incremental sync."""
+        dependants = (
+            select(MODELS.c.parent_id).where(MODELS.c.parent_id.is_not(None)).scalar_subquery()
+        )
+        query = select(
+            MODELS.c.id,
+            MODELS.c.name,
+            MODELS.c.digest,
+            MODELS.c.status,
+            MODELS.c.id.in_(dependants).label("has_dependants"),
+        ).where(MODELS.c.source == source)
+        with self.db.reading() as conn:
+            return {
+                r.name: KnownModel(r.id, r.name, r.digest, r.status, bool(r.has_dependants))
+                for r in conn.execute(query)
+            }
+
+    def category_counts(self, *, source: str | None = None) -> dict[str, int]:
+        """How many models sit under each category, counting a model under every category it has."""
+        query = select(MODELS.c.categories)
+        if source:
+            query = query.where(MODELS.c.source == source)
+        counts: dict[str, int] = {}
+        with self.db.reading() as conn:
+            for (categories,) in conn.execute(query):
+                for cat in categories or []:
+                    counts[cat] = counts.get(cat, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def primary_category_counts(
+        self, *, source: str | None = None, status: str | None = None
+    ) -> dict[str, int]:
+        query = select(MODELS.c.category, func.count()).group_by(MODELS.c.category)
+        if source:
+            query = query.where(MODELS.c.source == source)
+        if status:
+            query = query.where(MODELS.c.status == status)
+        with self.db.reading() as conn:
+            return {str(category): int(n) for category, n in conn.execute(query)}
+
+    def duplicate_keys(self) -> DuplicateKeys:
+        query = (
+            select(MODELS.c.name, MODELS.c.version, MODELS.c.source)
+            .group_by(MODELS.c.name, MODELS.c.version, MODELS.c.source)
+            .having(func.count() > 1)
+        )
+        with self.db.reading() as conn:
+            return [(r.name, r.version, r.source) for r in conn.execute(query)]
+
+    # ----- performance and history -------------------------------------------------
+    def _latest_performance(
+        self, conn: Connection, ids: Sequence[int]
+    ) -> dict[int, dict[str, float]]:
+        if not ids:
+            return {}
+        latest = select(func.max(PERF.c.id)).group_by(PERF.c.model_id, PERF.c.metric)
+        query = select(PERF.c.model_id, PERF.c.metric, PERF.c.value).where(PERF.c.id.in_(latest))
+        if len(ids) <= 500:
+            query = query.where(PERF.c.model_id.in_(list(ids)))
+        wanted = set(ids)
+        out: dict[int, dict[str, float]] = {}
+        for row in conn.execute(query):
+            if row.model_id in wanted:
+                out.setdefault(row.model_id, {})[row.metric] = row.value
+        return out
+
+    def record_performance(self, model_id: int, metrics: Iterable[PerformanceMetric]) -> int:
+        rows = [
+            {
+                "model_id": model_id,
+                **m.model_dump(
+                    include={"version", "run_id", "metric", "value", "recorded_at", "notes"}
+                ),
+            }
+            for m in metrics
+        ]
+        if not rows:
+            return 0
+        with self.db.transaction() as conn:
+            conn.execute(insert(PERF), rows)
+        return len(rows)
+
+    def performance(self, model_id: int, metric: str | None = None) -> Metrics:
+        query = select(PERF).where(PERF.c.model_id == model_id)
+        if metric:
+            query = query.where(PERF.c.metric == metric)
+        with self.db.reading() as conn:
+            rows = conn.execute(query.order_by(PERF.c.recorded_at, PERF.c.id)).mappings().all()
+        return [
+            PerformanceMetric(
+                metric=r["metric"],
+                value=r["value"],
+                version=r["version"],
+                run_id=r["run_id"],
+                recorded_at=r["recorded_at"],
+                notes=r["notes"],
+            )
+            for r in rows
+        ]
+
+    def add_history(
+        self,
+        action: str,
+        *,
+        model_id: int | None = None,
+        slot: str | None = None,
+        detail: dict[str, Any] | None = None,
+        actor: str = "",
+        reason: str = "",
+        conn: Connection | None = None,
+    ) -> None:
+        values = {
+            "model_id": model_id,
+            "slot": slot,
+            "action": action,
+            "detail": detail or {},
+            "actor": actor,
+            "reason": reason,
+            "at": utcnow(),
+        }
+        if conn is not None:
+            conn.execute(insert(HISTORY).values(**values))
+            return
+        with self.db.transaction() as own:
+            own.execute(insert(HISTORY).values(**values))
+
+    def history(self, *, model_id: int | None = None, slot: str | None = None) -> HistoryRows:
+        query = select(HISTORY)
+        if model_id is not None:
+            query = query.where(HISTORY.c.model_id == model_id)
+        if slot is not None:
+            query = query.where(HISTORY.c.slot == slot)
+        with self.db.reading() as conn:
+            return [dict(r) for r in conn.execute(query.order_by(HISTORY.c.id)).mappings()]
+
+    # ----- serving status -------------------------------------------------------------
+    def set_serving_status(self, model_id: int, **fields: Any) -> None:
+        fields["updated_at"] = utcnow()
+        with self.db.transaction() as conn:
+            exists = conn.execute(
+                select(SERVING.c.model_id).where(SERVING.c.model_id == model_id)
+            ).first()
+            if exists:
+                conn.execute(update(SERVING).where(SERVING.c.model_id == model_id).values(**fields))
+            else:
+                defaults = {
+                    "loaded": False,
+                    "concurrent_requests": 0,
+                    "total_requests": 0,
+                    "failed_requests": 0,
+                    "last_error": "",
+                }
+                conn.execute(insert(SERVING).values(model_id=model_id, **{**defaults, **fields}))
+
+    def serving_status(self, model_id: int) -> dict[str, Any] | None:
+        with self.db.reading() as conn:
+            row = (
+                conn.execute(select(SERVING).where(SERVING.c.model_id == model_id))
+                .mappings()
+                .first()
+            )
+        return dict(row) if row else None
+
+    def clear_loaded(self, except_ids: Iterable[int] = ()) -> None:
+        keep = list(except_ids)
+        with self.db.transaction() as conn:
+            query = update(SERVING).values(loaded=False, size_in_memory=None, size_vram=None)
+            if keep:
+                query = query.where(SERVING.c.model_id.not_in(keep))
+            conn.execute(query)
