@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from desktop_registry.config import Settings
+from desktop_registry.domain import Source
+from desktop_registry.services.serving import ServingService
 from desktop_registry.services.sync import OllamaSync
 from desktop_registry.sources.ollama import OllamaSource
 from desktop_registry.storage import Database, ModelRepository
@@ -37,6 +39,10 @@ class AppContext:
         return OllamaSync(
             source or self.ollama(), self.models, concurrency=self.settings.sync_concurrency
         )
+
+    def serving(self) -> ServingService:
+        """The one serving interface; remote sources register their backends here too."""
+        return ServingService(self.models, {Source.OLLAMA: self.ollama()})
 
     async def aclose(self) -> None:
         for source in self._sources:

@@ -29,10 +29,9 @@ def _alembic_config() -> Config:
     return config
 
 
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(_alembic_config()).get_current_head()
-    assert head is not None
-    return head
+def head_revisions() -> set[str]:
+    """Every head: features add migrations on their own branches; all of them are applied."""
+    return set(ScriptDirectory.from_config(_alembic_config()).get_heads())
 
 
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -68,19 +67,26 @@ class Database:
         return db
 
     def current_revision(self) -> str | None:
+        """The single current revision (None for an empty file); see `current_heads` for branches."""
+        heads = self.current_heads()
+        return max(heads) if heads else None
+
+    def current_heads(self) -> set[str]:
         try:
             with self.engine.connect() as conn:
-                return MigrationContext.configure(conn).get_current_revision()
+                return set(MigrationContext.configure(conn).get_current_heads())
         except DatabaseError as exc:
             raise StorageError(
                 f"The registry at {self.path} cannot be read ({exc.orig}). "
                 "Move the file aside and sync again to rebuild it."
             ) from None
 
-    def upgrade(self, revision: str = "head") -> None:
+    def upgrade(self, revision: str = "heads") -> None:
         """Apply pending migrations in one transaction (a failed upgrade leaves the old schema)."""
-        if revision == "head" and self.current_revision() == head_revision():
-            return
+        if revision in ("head", "heads"):
+            revision = "heads"
+            if self.current_heads() == head_revisions():
+                return
         config = _alembic_config()
         try:
             with self.engine.begin() as conn:

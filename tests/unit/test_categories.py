@@ -2,7 +2,11 @@ from __future__ import annotations
 
 import pytest
 
-from desktop_registry.domain import Category, categories_for_capabilities, category_for_remote_provider
+from desktop_registry.domain import (
+    Category,
+    categories_for_capabilities,
+    category_for_remote_provider,
+)
 from desktop_registry.domain.categories import guess_capabilities
 
 

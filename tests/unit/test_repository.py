@@ -107,7 +107,9 @@ def test_deleting_a_base_with_variants_needs_confirmation(repo):
 def test_performance_metrics_keep_history_and_report_the_latest(repo):
     stored = repo.register(make("phi:2.7b"))
     repo.record_performance(stored.id, [PerformanceMetric(metric="tokens_per_s", value=10.0)])
-    repo.record_performance(stored.id, [PerformanceMetric(metric="tokens_per_s", value=12.5, run_id="r2")])
+    repo.record_performance(
+        stored.id, [PerformanceMetric(metric="tokens_per_s", value=12.5, run_id="r2")]
+    )
     assert repo.get(stored.id).performance == {"tokens_per_s": 12.5}
     assert [m.value for m in repo.performance(stored.id)] == [10.0, 12.5]
 
@@ -136,7 +138,9 @@ def test_upgrade_from_the_previous_revision_keeps_every_row(registry_path):
     for i in range(50):
         old.register(make(f"model-{i}:7b", description=f"family {i % 5}"))
     db.upgrade()
-    assert db.current_revision() == "0002"
+    from desktop_registry.storage.database import head_revisions
+
+    assert db.current_heads() == head_revisions()
     repo = ModelRepository(db)
     assert repo.count() == 50
     assert len(repo.list(text="model-4")) == 11  # model-4, model-40..49 found through the new index

@@ -1,0 +1,8 @@
+"""Work-area panels that features contribute to the main window, loaded lazily.
+
+Each entry: (tab title, "module:factory"); the factory takes (ctx, window) and returns a QWidget.
+"""
+
+from __future__ import annotations
+
+PANEL_FACTORIES: list[tuple[str, str]] = []
