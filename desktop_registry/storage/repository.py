@@ -131,11 +131,42 @@ def _record_from_row(
 
 
 def fts_query(text_filter: str) -> str | None:
-    """An FTS5 trigram MATCH expression, or None when a term is too short for trigrams."""
-    terms = _FTS_TERM.findall(text_filter)
-    if not terms or any(len(t) < 3 for t in terms):
+    """An FTS5 trigram MATCH expression for the terms of 3+ characters (None if there are none)."""
+    terms = [t.replace('"', "") for t in _FTS_TERM.findall(text_filter)]
+    long_terms = [t for t in terms if len(t) >= 3]
+    if not long_terms:
         return None
-    return " AND ".join('"' + t.replace('"', "") + '"' for t in terms)
+    return " AND ".join(f'"{t}"' for t in long_terms)
+
+
+def _text_condition(query: Select[Any], text_filter: str) -> Select[Any]:
+    """Every term must occur in name, family, description or tags (case-insensitive substring).
+
+    Terms of 3+ characters go through the trigram index; shorter ones are checked with LIKE
+    on the rows the index already narrowed down.
+    """
+    match = fts_query(text_filter)
+    if match is not None:
+        query = query.where(
+            MODELS.c.id.in_(
+                select(text("rowid"))
+                .select_from(text("models_fts"))
+                .where(text("models_fts MATCH :match").bindparams(match=match))
+            )
+        )
+    for term in _FTS_TERM.findall(text_filter):
+        if len(term) >= 3:
+            continue
+        pattern = f"%{term}%"
+        query = query.where(
+            or_(
+                MODELS.c.name.ilike(pattern),
+                MODELS.c.family.ilike(pattern),
+                MODELS.c.description.ilike(pattern),
+                func.cast(MODELS.c.tags, MODELS.c.description.type).ilike(pattern),
+            )
+        )
+    return query
 
 
 class ModelRepository:
@@ -359,26 +390,7 @@ class ModelRepository:
         if parent_id is not None:
             query = query.where(MODELS.c.parent_id == parent_id)
         if text_filter and text_filter.strip():
-            match = fts_query(text_filter)
-            if match is not None:
-                query = query.where(
-                    MODELS.c.id.in_(
-                        select(text("rowid"))
-                        .select_from(text("models_fts"))
-                        .where(text("models_fts MATCH :match").bindparams(match=match))
-                    )
-                )
-            else:
-                for term in text_filter.split():
-                    pattern = f"%{term}%"
-                    query = query.where(
-                        or_(
-                            MODELS.c.name.ilike(pattern),
-                            MODELS.c.family.ilike(pattern),
-                            MODELS.c.description.ilike(pattern),
-                            func.cast(MODELS.c.tags, MODELS.c.description.type).ilike(pattern),
-                        )
-                    )
+            query = _text_condition(query, text_filter)
         return query
 
     def list(
@@ -394,8 +406,9 @@ class ModelRepository:
         limit: int | None = None,
         offset: int = 0,
     ) -> Records:
-        query = self._filtered(
-            select(MODELS),
+        """Matching models ordered by name; `limit`/`offset` page through them."""
+        ids_query = self._filtered(
+            select(MODELS.c.id),
             category=category,
             kind=kind,
             source=source,
@@ -403,13 +416,19 @@ class ModelRepository:
             capability=capability,
             status=status,
             parent_id=parent_id,
-        ).order_by(MODELS.c.source, MODELS.c.name, MODELS.c.version)
+        ).order_by(MODELS.c.name, MODELS.c.version, MODELS.c.source)
         if limit is not None:
-            query = query.limit(limit).offset(offset)
+            ids_query = ids_query.limit(limit).offset(offset)
         with self.db.reading() as conn:
-            rows = conn.execute(query).mappings().all()
-            perf = self._latest_performance(conn, [r["id"] for r in rows])
-        return [_record_from_row(r, perf.get(r["id"])) for r in rows]
+            # Sort and page on ids alone, then read the wide rows of the page only.
+            ids = list(conn.execute(ids_query).scalars())
+            rows_by_id: dict[int, RowMapping] = {}
+            for start in range(0, len(ids), 900):
+                chunk = ids[start : start + 900]
+                for row in conn.execute(select(MODELS).where(MODELS.c.id.in_(chunk))).mappings():
+                    rows_by_id[row["id"]] = row
+            perf = self._latest_performance(conn, ids)
+        return [_record_from_row(rows_by_id[i], perf.get(i)) for i in ids if i in rows_by_id]
 
     def count(self, **filters: Any) -> int:
         query = self._filtered(
