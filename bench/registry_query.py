@@ -153,7 +153,7 @@ def main() -> None:
             )
         db.dispose()
     timings.sort()
-    p95 = timings[min(len(timings) - 1, int(round(0.95 * (len(timings) - 1))))]
+    p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
     print(
         json.dumps(
             {

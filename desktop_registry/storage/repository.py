@@ -11,7 +11,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Connection, Select, Table, delete, func, insert, or_, select, text, update
+from sqlalchemy import (
+    Connection,
+    Select,
+    Table,
+    bindparam,
+    delete,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
@@ -257,21 +269,52 @@ class ModelRepository:
         ids: dict[str, int] = {}
         now = utcnow()
         with self.db.transaction() as conn:
+            inserts: list[ModelRecord] = []
+            updates: list[ModelRecord] = [r for r in upserts if r.id is not None]
             new = [r for r in upserts if r.id is None]
-            if new:
-                existing = self._existing_ids(conn, new)
-                for record in new:
-                    key = (record.name, record.version, record.source.value)
-                    if key in existing:
-                        record = record.model_copy(update={"id": existing[key]})
-                        self._update(conn, existing[key], record)
-                        ids[record.name] = existing[key]
-                    else:
-                        ids[record.name] = self._insert(conn, record)
-            for record in upserts:
-                if record.id is not None:
-                    self._update(conn, record.id, record)
-                    ids[record.name] = record.id
+            existing = self._existing_ids(conn, new) if new else {}
+            for record in new:
+                key = (record.name, record.version, record.source.value)
+                if key in existing:
+                    updates.append(record.model_copy(update={"id": existing[key]}))
+                else:
+                    inserts.append(record)
+            if inserts:
+                rows = []
+                for record in inserts:
+                    values = _row_values(record, now)
+                    values["created_at"] = record.created_at or now
+                    rows.append(values)
+                result = conn.execute(
+                    insert(MODELS).returning(MODELS.c.id, sort_by_parameter_order=True), rows
+                )
+                for record, model_id in zip(inserts, result.scalars(), strict=True):
+                    ids[record.name] = int(model_id)
+            if updates:
+                rows = []
+                for record in updates:
+                    values = _row_values(record, now)
+                    values["b_id"] = record.id
+                    rows.append(values)
+                    ids[record.name] = int(record.id or 0)
+                conn.execute(
+                    update(MODELS)
+                    .where(MODELS.c.id == bindparam("b_id"))
+                    .values({k: bindparam(k) for k in rows[0] if k != "b_id"}),
+                    rows,
+                )
+            if upserts:
+                touched = [ids[r.name] for r in upserts]
+                for start in range(0, len(touched), 900):
+                    chunk = touched[start : start + 900]
+                    conn.execute(delete(CAPS).where(CAPS.c.model_id.in_(chunk)))
+                cap_rows = [
+                    {"model_id": ids[r.name], "capability": c}
+                    for r in upserts
+                    for c in sorted(set(r.capabilities))
+                ]
+                if cap_rows:
+                    conn.execute(insert(CAPS), cap_rows)
             if mark_missing:
                 conn.execute(
                     update(MODELS)
@@ -350,6 +393,21 @@ class ModelRepository:
             ).first()
         if row is not None:
             return self.get(int(row.id))
+        if ":" not in name:
+            # "qwen3" finds "qwen3:8b" when that is the only tag of it.
+            with self.db.reading() as conn:
+                tagged = conn.execute(
+                    select(MODELS.c.id, MODELS.c.name)
+                    .where(MODELS.c.name.startswith(f"{name}:", autoescape=True))
+                    .order_by(MODELS.c.name)
+                    .limit(6)
+                ).all()
+            if len(tagged) == 1:
+                return self.get(int(tagged[0].id))
+            if tagged:
+                raise UserInputError(
+                    f"{name!r} could mean {', '.join(r.name for r in tagged[:5])}. Give the tag too."
+                )
         if name.isdigit():
             return self.get(int(name))
         raise NotFoundError(
