@@ -166,3 +166,24 @@ def test_sync_never_deletes_a_base_that_variants_point_at(emulator, registry_pat
     assert kept.status is ModelStatus.MISSING
     assert repo.find("llama3.1-precise").parent_id == base.id
     db.dispose()
+
+
+def test_data_home_variable_chooses_where_the_registry_lives(capsys, emulator, data_home):
+    code, _, err = run_cli(capsys, "sync", "--ollama-url", emulator.url)
+    assert code == 0, err
+    assert (data_home / "registry.db").is_file()
+    code, out, _ = run_cli(capsys, "categories", "--json")
+    assert code == 0
+    assert json.loads(out) == {
+        "embedding": 1,
+        "function_calling": 2,
+        "general": 1,
+        "multimodal": 1,
+        "reasoning": 1,
+    }
+
+
+def test_unknown_model_is_a_user_error_with_exit_code_1(capsys, registry_path):
+    code, _, err = run_cli(capsys, "--db", str(registry_path), "show", "no-such-model")
+    assert code == 1
+    assert "No model named 'no-such-model'" in err and "sync" in err
