@@ -7,13 +7,35 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from desktop_registry.config import Settings
 from desktop_registry.domain import Source
+from desktop_registry.services.compatibility import CompatibilityService
+from desktop_registry.services.endpoints import Endpoint, EndpointStore
+from desktop_registry.services.hardware import HardwareProbe
+from desktop_registry.services.library import LibraryService
+from desktop_registry.services.model_comparison import ComparisonService
+from desktop_registry.services.rate_limit import FREE_PLAN_TIERS, RateLimiter, TierLimit
+from desktop_registry.services.recommend import RecommendationService
+from desktop_registry.services.remote_sync import CatalogCache, EndpointSync, GitHubModelsSync
 from desktop_registry.services.serving import ServingService
 from desktop_registry.services.sync import OllamaSync
+from desktop_registry.services.sync_all import SourceSync, SyncAll
+from desktop_registry.sources.credentials import SecretStore, TokenStore
+from desktop_registry.sources.github_models import GitHubModelsSource
 from desktop_registry.sources.ollama import OllamaSource
+from desktop_registry.sources.openai_compatible import OpenAICompatibleSource
 from desktop_registry.storage import Database, ModelRepository
+from desktop_registry.storage.library_index import LibraryIndex
+
+if TYPE_CHECKING:
+    from desktop_registry.services.conversations import ConversationService
+    from desktop_registry.services.experiments import ExperimentService
+    from desktop_registry.services.mlflow_sync import MlflowSync
+    from desktop_registry.services.versions import VersionService
+    from desktop_registry.tracking.mlflow import MlflowTracker
+    from desktop_registry.services.jobs import JobService
 
 
 @dataclass
@@ -23,7 +45,11 @@ class AppContext:
     settings: Settings
     db: Database
     models: ModelRepository
-    _sources: list[OllamaSource] = field(default_factory=list)
+    _sources: list[Any] = field(default_factory=list)  # adapters with `aclose()`
+    _limiter: RateLimiter | None = None
+    _tokens: TokenStore | None = None
+    _hardware: HardwareProbe | None = None
+    _jobs: JobService | None = None
 
     def ollama(self) -> OllamaSource:
         source = OllamaSource(
@@ -40,9 +66,168 @@ class AppContext:
             source or self.ollama(), self.models, concurrency=self.settings.sync_concurrency
         )
 
+    # ----- remote models (GitHub Models, OpenAI-compatible endpoints) -----------------------
+    def token_store(self) -> TokenStore:
+        if self._tokens is None:
+            self._tokens = TokenStore(self.settings.home)
+        return self._tokens
+
+    def endpoints(self) -> EndpointStore:
+        return EndpointStore(self.settings.home, SecretStore(self.settings.home))
+
+    def catalog_cache(self) -> CatalogCache:
+        return CatalogCache(self.settings.home / "cache" / "github_models_catalog.json")
+
+    def rate_limiter(self) -> RateLimiter:
+        """One limiter per context, so every GitHub call made here shares the same budget."""
+        if self._limiter is None:
+            tiers = dict(FREE_PLAN_TIERS)
+            for tier, values in self.settings.github_rate_limits.items():
+                base = tiers.get(tier, TierLimit()).__dict__
+                tiers[tier] = TierLimit(**{**base, **values})
+            self._limiter = RateLimiter(
+                tiers,
+                window_s=self.settings.github_rate_window_s,
+                max_wait_s=self.settings.github_max_wait_s,
+            )
+        return self._limiter
+
+    def github_models(self) -> GitHubModelsSource:
+        source = GitHubModelsSource(
+            self.settings.github_models_url,
+            token=self.token_store().get,
+            org=self.settings.github_org,
+            gate=self.rate_limiter(),
+            tier_of=self.catalog_cache().tier_of,
+            timeout_s=self.settings.request_timeout_s,
+            connect_timeout_s=self.settings.connect_timeout_s,
+        )
+        self._sources.append(source)
+        return source
+
+    def endpoint_source(self, endpoint: Endpoint) -> OpenAICompatibleSource:
+        store = self.endpoints()
+        source = OpenAICompatibleSource(
+            endpoint.name,
+            endpoint.base_url,
+            api_key=lambda: store.api_key(endpoint.name),
+            gate=RateLimiter({}, source_label=endpoint.name),  # no tiers: 429/5xx backoff only
+            timeout_s=self.settings.request_timeout_s,
+            connect_timeout_s=self.settings.connect_timeout_s,
+        )
+        self._sources.append(source)
+        return source
+
+    def github_sync_enabled(self) -> bool:
+        mode = self.settings.github_models_sync
+        return mode == "always" or (mode == "auto" and self.token_store().get() is not None)
+
+    def sync_all(self) -> SyncAll:
+        """Ollama, GitHub Models (see Settings.github_models_sync) and every endpoint, at once."""
+        syncs: list[tuple[str, SourceSync]] = [("ollama", self.ollama_sync())]
+        if self.github_sync_enabled():
+            syncs.append(
+                (
+                    Source.GITHUB_MODELS.value,
+                    GitHubModelsSync(self.github_models(), self.models, self.catalog_cache()),
+                )
+            )
+        for endpoint in self.endpoints().list():
+            syncs.append(
+                (
+                    f"{Source.OPENAI_COMPATIBLE.value}:{endpoint.name}",
+                    EndpointSync(self.endpoint_source(endpoint), self.models),
+                )
+            )
+        return SyncAll(syncs)
+
     def serving(self) -> ServingService:
-        """The one serving interface; remote sources register their backends here too."""
-        return ServingService(self.models, {Source.OLLAMA: self.ollama()})
+        """The one serving interface: Ollama locally, GitHub Models and each endpoint remotely."""
+        service = ServingService(self.models, {Source.OLLAMA: self.ollama()})
+        service.register_backend(Source.GITHUB_MODELS, self.github_models())
+        for endpoint in self.endpoints().list():
+            service.register_backend(
+                Source.OPENAI_COMPATIBLE, self.endpoint_source(endpoint), endpoint.name
+            )
+        from desktop_registry.services.ensemble import ExperimentBackend
+
+        # Ensembles and remote variants (source=mlflow) are applied at request time.
+        service.register_backend(Source.MLFLOW, ExperimentBackend(service, self.models))
+        return service
+
+    # ----- desktop window: jobs and saved conversations ---------------------------------------
+    def jobs(self) -> JobService:
+        """One job service per context: it owns this process's running jobs (sync, pull, …)."""
+        from desktop_registry.services.jobs import JobService
+        from desktop_registry.storage.job_repository import JobRepository
+
+        if self._jobs is None:
+            self._jobs = JobService(JobRepository(self.db), kinds_context=self)
+        return self._jobs
+
+    def conversations(self) -> ConversationService:
+        from desktop_registry.services.conversations import ConversationService
+        from desktop_registry.storage.job_repository import ConversationRepository
+
+        return ConversationService(ConversationRepository(self.db))
+
+    # ----- model library, hardware fit, recommendations ------------------------------------
+    def library(self) -> LibraryService:
+        return LibraryService(
+            LibraryIndex(self.db),
+            self.models,
+            imported_catalog_path=self.settings.home / "library" / "catalog.json",
+        )
+
+    def hardware(self) -> HardwareProbe:
+        """One probe per context: it caches what it found (refresh with profile(refresh=True))."""
+        if self._hardware is None:
+            self._hardware = HardwareProbe()
+        return self._hardware
+
+    def compatibility(self) -> CompatibilityService:
+        return CompatibilityService(self.hardware(), self.library())
+
+    def recommendations(self) -> RecommendationService:
+        library = self.library()
+        return RecommendationService(library, CompatibilityService(self.hardware(), library))
+
+    def comparison(self) -> ComparisonService:
+        library = self.library()
+        compatibility = CompatibilityService(self.hardware(), library)
+        return ComparisonService(
+            library, compatibility, RecommendationService(library, compatibility)
+        )
+
+    # ----- experiments, MLflow tracking, slots and versions ----------------------------------
+    def tracker(self) -> MlflowTracker:
+        """MLFLOW_TRACKING_URI when set (a team server), else mlflow.db beside the registry."""
+        import os
+
+        from desktop_registry.tracking.mlflow import MlflowTracker, default_tracking_uri
+
+        data_dir = self.db.path.parent
+        uri = os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(data_dir)
+        local = uri.startswith(("sqlite:", "file:"))
+        return MlflowTracker(uri, artifact_root=data_dir / "mlartifacts" if local else None)
+
+    def experiments(self, *, tracked: bool = True) -> ExperimentService:
+        from desktop_registry.services.experiments import ExperimentService
+
+        return ExperimentService(self.models, self.ollama(), self.tracker() if tracked else None)
+
+    def versions(self, *, tracked: bool = True) -> VersionService:
+        from desktop_registry.services.versions import VersionService
+        from desktop_registry.storage.slots import SlotRepository
+
+        return VersionService(
+            self.models, SlotRepository(self.db), self.tracker() if tracked else None
+        )
+
+    def mlflow_sync(self) -> MlflowSync:
+        from desktop_registry.services.mlflow_sync import MlflowSync
+
+        return MlflowSync(self.tracker(), self.models)
 
     async def aclose(self) -> None:
         for source in self._sources:

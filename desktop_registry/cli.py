@@ -21,7 +21,11 @@ from desktop_registry.domain import Category, Kind, ModelRecord, Source
 from desktop_registry.errors import RegistryError
 
 # Feature packages add their own sub-commands: each module has `add_commands(subparsers)`.
-COMMAND_MODULES: tuple[str, ...] = ()
+COMMAND_MODULES: tuple[str, ...] = (
+    "desktop_registry.commands.remote",
+    "desktop_registry.commands.jobs",
+    "desktop_registry.commands.library",
+)
 
 Handler = Callable[[argparse.Namespace, AppContext], int]
 
@@ -60,7 +64,7 @@ def _table(rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO) -
 def cmd_sync(args: argparse.Namespace, ctx: AppContext) -> int:
     async def run() -> Any:
         try:
-            return await ctx.ollama_sync().run()
+            return await ctx.sync_all().run()  # Ollama, GitHub Models, endpoints
         finally:
             await ctx.aclose()
 
@@ -178,7 +182,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = sub.add_parser("sync", help="bring the registry in line with Ollama")
+    p = sub.add_parser("sync", help="sync Ollama, GitHub Models and endpoints into the registry")
     p.add_argument("--ollama-url", dest="sub_ollama_url", help="Ollama base URL for this sync")
     p.add_argument("--json", action="store_true", help="print the sync report as JSON")
     p.set_defaults(func=cmd_sync)

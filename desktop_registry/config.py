@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from platformdirs import user_data_dir
 from pydantic import Field, field_validator
@@ -48,6 +49,13 @@ class Settings(BaseSettings):
     sync_concurrency: int = Field(default=8, ge=1, le=64)
     github_models_url: str = "https://models.github.ai"
     github_org: str = ""
+    # "auto": sync the GitHub catalog when a token is available; "always": also without one
+    # (the catalog needs no token, models stay listed-not-callable); "never": skip it.
+    github_models_sync: Literal["auto", "always", "never"] = "auto"
+    # Per-tier overrides of the free-plan limits, e.g. {"high": {"requests_per_minute": 20}}.
+    github_rate_limits: dict[str, dict[str, int | None]] = Field(default_factory=dict)
+    github_rate_window_s: float = Field(default=60.0, gt=0)
+    github_max_wait_s: float = Field(default=120.0, ge=0)
 
     @field_validator("ollama_url", mode="after")
     @classmethod

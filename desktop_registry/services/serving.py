@@ -10,10 +10,11 @@ import time
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Protocol
 
-from desktop_registry.domain import ModelRecord, Source
-from desktop_registry.domain.chat import ChatChunk, ChatMessage
+from desktop_registry.domain import ModelRecord, ModelStatus, Source
+from desktop_registry.domain.chat import ChatChunk, ChatMessage, ChatUsage
 from desktop_registry.domain.models import utcnow
 from desktop_registry.errors import RegistryError, UserInputError
+from desktop_registry.sources.openai_compatible import ModelUnavailableError
 from desktop_registry.storage.repository import ModelRepository
 
 
@@ -37,22 +38,32 @@ class ChatBackend(Protocol):
 
 
 class ServingService:
-    """One front door for inference; `backends` maps a source to the adapter that serves it."""
+    """One front door for inference; `backends` maps a source to the adapter that serves it.
+
+    OpenAI-compatible endpoints register one backend each, keyed by (source, endpoint name).
+    """
 
     def __init__(self, repository: ModelRepository, backends: Mapping[Source, ChatBackend]) -> None:
         self.repository = repository
         self.backends = dict(backends)
+        self.provider_backends: dict[tuple[Source, str], ChatBackend] = {}
         self._in_flight: dict[int, int] = {}
 
-    def register_backend(self, source: Source, backend: ChatBackend) -> None:
-        self.backends[source] = backend
+    def register_backend(self, source: Source, backend: ChatBackend, provider: str = "") -> None:
+        if provider:
+            self.provider_backends[(source, provider)] = backend
+        else:
+            self.backends[source] = backend
 
     def backend_for(self, record: ModelRecord) -> ChatBackend:
-        backend = self.backends.get(record.source)
+        backend = self.provider_backends.get((record.source, record.provider)) or self.backends.get(
+            record.source
+        )
         if backend is None:
+            where = f"{record.source.value}" + (f" ({record.provider})" if record.provider else "")
             raise UserInputError(
-                f"{record.name} comes from {record.source.value}, which is not set up for "
-                "serving here. Check Settings."
+                f"{record.name} comes from {where}, which is not set up for serving here. "
+                "Check Settings."
             )
         return backend
 
@@ -62,6 +73,10 @@ class ServingService:
     @staticmethod
     def served_name(record: ModelRecord) -> str:
         """The name the backend knows the model by."""
+        if record.source is Source.OPENAI_COMPATIBLE and record.provider:
+            prefix = f"{record.provider}/"
+            if record.name.startswith(prefix):
+                return record.name[len(prefix) :]
         return record.ollama_name or record.github_models_id or record.name
 
     async def chat(
@@ -73,12 +88,19 @@ class ServingService:
         think: bool | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
     ) -> AsyncIterator[ChatChunk]:
-        """Stream a reply. The caller keeps what arrived if the stream breaks."""
+        """Stream a reply. The caller keeps what arrived if the stream breaks.
+
+        The last chunk has done=True and usage with tokens in/out, TTFT and tokens/s, whatever
+        the source: figures a backend does not give are filled from this call's own timing.
+        """
+        started = time.perf_counter()
         record = self.resolve(model)
         backend = self.backend_for(record)
         merged_options = {**_generation_options(record.parameters), **dict(options or {})}
         self._begin(record)
-        failed: str = ""
+        failed: RegistryError | None = None
+        first_at: float | None = None
+        pieces = 0
         try:
             stream = backend.chat(
                 self.served_name(record),
@@ -88,9 +110,15 @@ class ServingService:
                 tools=tools,
             )
             async for chunk in stream:
+                if chunk.done:
+                    chunk = _complete_usage(chunk, started, first_at, pieces)
+                elif chunk.content or chunk.thinking or chunk.tool_calls:
+                    pieces += 1
+                    if first_at is None:
+                        first_at = time.perf_counter()
                 yield chunk
         except RegistryError as exc:
-            failed = str(exc)
+            failed = exc
             raise
         finally:
             self._end(record, failed)
@@ -101,11 +129,11 @@ class ServingService:
         record = self.resolve(model)
         backend = self.backend_for(record)
         self._begin(record)
-        failed = ""
+        failed: RegistryError | None = None
         try:
             return await backend.embed(self.served_name(record), inputs)
         except RegistryError as exc:
-            failed = str(exc)
+            failed = exc
             raise
         finally:
             self._end(record, failed)
@@ -135,11 +163,20 @@ class ServingService:
         return {**status, "in_flight": self._in_flight.get(record.id, 0)}
 
     def list_serving(self) -> list[dict[str, Any]]:
-        """Models with requests in flight right now."""
+        """Models with requests in flight right now, with their name and source."""
         out = []
         for model_id, count in self._in_flight.items():
             if count:
-                out.append({"model_id": model_id, "in_flight": count})
+                record = self.repository.get(model_id)
+                out.append(
+                    {
+                        "model_id": model_id,
+                        "name": record.name,
+                        "source": record.source.value,
+                        "provider": record.provider,
+                        "in_flight": count,
+                    }
+                )
         return out
 
     # ----- bookkeeping ---------------------------------------------------------------
@@ -148,7 +185,7 @@ class ServingService:
             return
         self._in_flight[record.id] = self._in_flight.get(record.id, 0) + 1
 
-    def _end(self, record: ModelRecord, error: str) -> None:
+    def _end(self, record: ModelRecord, error: RegistryError | None) -> None:
         if record.id is None:
             return
         self._in_flight[record.id] = max(0, self._in_flight.get(record.id, 1) - 1)
@@ -157,10 +194,19 @@ class ServingService:
             "total_requests": int(current.get("total_requests") or 0) + 1,
             "concurrent_requests": self._in_flight[record.id],
         }
-        if error:
+        if error is not None:
             fields["failed_requests"] = int(current.get("failed_requests") or 0) + 1
-            fields["last_error"] = error
+            fields["last_error"] = str(error)
         self.repository.set_serving_status(record.id, **fields)
+        # Listed is not callable: a remote model becomes available once it has answered,
+        # and unavailable when its source refuses this account.
+        if error is None and record.status is ModelStatus.LISTED:
+            self.repository.update(record.id, status=ModelStatus.AVAILABLE)
+        elif isinstance(error, ModelUnavailableError) and record.status in (
+            ModelStatus.LISTED,
+            ModelStatus.AVAILABLE,
+        ):
+            self.repository.update(record.id, status=ModelStatus.UNAVAILABLE)
 
     def _record_health(
         self, record: ModelRecord, *, ok: bool, error: str, latency_s: float | None = None
@@ -193,3 +239,25 @@ GENERATION_OPTIONS = frozenset(
 
 def _generation_options(parameters: Mapping[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in parameters.items() if k in GENERATION_OPTIONS}
+
+
+def _complete_usage(
+    chunk: ChatChunk, started: float, first_at: float | None, pieces: int
+) -> ChatChunk:
+    """Fill the timing a backend left out, from what the service itself saw."""
+    usage = chunk.usage or ChatUsage()
+    now = time.perf_counter()
+    if first_at is None and (chunk.content or chunk.thinking or chunk.tool_calls):
+        first_at = now
+    changes: dict[str, Any] = {}
+    if usage.ttft_s is None and first_at is not None:
+        changes["ttft_s"] = first_at - started
+    if usage.wall_s is None:
+        changes["wall_s"] = now - started
+    if usage.tokens_per_s is None and first_at is not None and now > first_at:
+        count = usage.completion_tokens or pieces
+        if count:
+            changes["tokens_per_s"] = count / (now - first_at)
+    if not changes and chunk.usage is not None:
+        return chunk
+    return chunk.model_copy(update={"usage": usage.model_copy(update=changes)})

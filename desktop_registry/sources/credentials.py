@@ -162,6 +162,8 @@ class TokenStore:
         backend: keyring.backend.KeyringBackend | None = None,
     ) -> None:
         self.secrets = SecretStore(home, service, backend=backend)
+        self._stored: str | None = None
+        self._looked_up = False  # the keyring is read once per store, not once per request
 
     @staticmethod
     def _from_env() -> str | None:
@@ -172,10 +174,17 @@ class TokenStore:
         return None
 
     def get(self) -> str | None:
-        return self._from_env() or self.secrets.get(GITHUB_TOKEN_KEY)[0]
+        from_env = self._from_env()
+        if from_env:
+            return from_env
+        if not self._looked_up:
+            self._stored = self.secrets.get(GITHUB_TOKEN_KEY)[0]
+            self._looked_up = True
+        return self._stored
 
     def set(self, token: str) -> TokenStatus:
         where = self.secrets.set(GITHUB_TOKEN_KEY, token)
+        self._looked_up = False
         return TokenStatus(
             source=where,
             fallback_warning=self.secrets.fallback_warning(GITHUB_TOKEN_KEY)
@@ -184,6 +193,7 @@ class TokenStore:
         )
 
     def clear(self) -> bool:
+        self._looked_up = False
         return self.secrets.delete(GITHUB_TOKEN_KEY)
 
     def status(self) -> TokenStatus:

@@ -1,0 +1,246 @@
+"""Experiment recipes (pydantic, with Ollama's option ranges) and the Modelfile they make.
+
+Pure validation and text: never does I/O; every refusal names the field that is wrong.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
+
+from desktop_registry.errors import UserInputError
+
+
+class ExperimentType(StrEnum):
+    PARAMETER_TUNING = "parameter_tuning"
+    PROMPT_ENGINEERING = "prompt_engineering"
+    ENSEMBLE = "ensemble"
+    FINE_TUNING = "fine_tuning"
+
+
+class CombinationRule(StrEnum):
+    MAJORITY_VOTE = "majority_vote"  # short or classification answers
+    JUDGE = "judge"  # a chosen judge model picks the best answer
+    FIRST_VALID_JSON = "first_valid_json"  # the first member whose answer parses as JSON
+
+
+# Ollama model names: letters, digits, `_.-`, an optional `:tag` (no spaces, no slashes here).
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}(:[A-Za-z0-9_.\-]{1,80})?$")
+_VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
+class GenerationOptions(BaseModel):
+    """The generation options Ollama accepts, with the ranges it treats as meaningful."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    temperature: float | None = Field(default=None, ge=0, le=2)
+    top_p: float | None = Field(default=None, ge=0, le=1)
+    top_k: int | None = Field(default=None, ge=0, le=1000)
+    min_p: float | None = Field(default=None, ge=0, le=1)
+    repeat_penalty: float | None = Field(default=None, ge=0, le=10)
+    repeat_last_n: int | None = Field(default=None, ge=-1)
+    num_ctx: int | None = Field(default=None, ge=1, le=2_097_152)
+    num_predict: int | None = Field(default=None, ge=-2)
+    seed: int | None = None
+    stop: list[str] | None = Field(default=None, max_length=16)
+    presence_penalty: float | None = Field(default=None, ge=-2, le=2)
+    frequency_penalty: float | None = Field(default=None, ge=-2, le=2)
+
+    def as_dict(self) -> dict[str, Any]:
+        return self.model_dump(exclude_none=True)
+
+
+OPTION_NAMES = tuple(GenerationOptions.model_fields)
+
+
+class _Recipe(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1)
+    description: str = ""
+
+    @model_validator(mode="after")
+    def _name_is_an_ollama_name(self) -> _Recipe:
+        if not _NAME.match(self.name):
+            raise ValueError(
+                f"name {self.name!r}: use letters, digits, '_', '.', '-' and an optional ':tag'"
+            )
+        return self
+
+
+class ParameterTuningRecipe(_Recipe):
+    type: Literal["parameter_tuning"] = "parameter_tuning"
+    base: str = Field(min_length=1)
+    options: GenerationOptions
+
+    @model_validator(mode="after")
+    def _some_option(self) -> ParameterTuningRecipe:
+        if not self.options.as_dict():
+            raise ValueError("options: set at least one generation option")
+        return self
+
+
+class FewShotExample(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    user: str = Field(min_length=1)
+    assistant: str = Field(min_length=1)
+
+
+class PromptEngineeringRecipe(_Recipe):
+    type: Literal["prompt_engineering"] = "prompt_engineering"
+    base: str = Field(min_length=1)
+    system: str = ""
+    template: str = ""  # an Ollama prompt template replacing the base's
+    variables: dict[str, str] = Field(default_factory=dict)  # filled into {{name}} in `system`
+    few_shot: list[FewShotExample] = Field(default_factory=list)
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+
+    @model_validator(mode="after")
+    def _complete(self) -> PromptEngineeringRecipe:
+        if not self.system.strip() and not self.few_shot and not self.template:
+            raise ValueError("system: give a system prompt, few-shot examples or a template")
+        unfilled = sorted(set(_VARIABLE.findall(self.system)) - set(self.variables))
+        if unfilled:
+            raise ValueError(
+                f"variables: no value for {', '.join(unfilled)} used in the system prompt"
+            )
+        return self
+
+    def rendered_system(self) -> str:
+        return _VARIABLE.sub(lambda m: self.variables[m.group(1)], self.system)
+
+
+class EnsembleRecipe(_Recipe):
+    type: Literal["ensemble"] = "ensemble"
+    members: list[str] = Field(min_length=2, max_length=5)
+    rule: CombinationRule = CombinationRule.MAJORITY_VOTE
+    judge: str | None = None
+    options: GenerationOptions = Field(default_factory=GenerationOptions)
+
+    @model_validator(mode="after")
+    def _judge_when_judged(self) -> EnsembleRecipe:
+        if len(set(self.members)) != len(self.members):
+            raise ValueError("members: each member model may appear only once")
+        if self.rule is CombinationRule.JUDGE and not self.judge:
+            raise ValueError("judge: the judge rule needs a judge model")
+        return self
+
+
+class FineTuningRecipe(_Recipe):
+    type: Literal["fine_tuning"] = "fine_tuning"
+    base: str = Field(min_length=1)
+    adapter_path: str = ""  # a GGUF or safetensors adapter on this machine, uploaded as a blob
+    adapter_digest: str = ""  # or a blob Ollama already holds (sha256:<hex>)
+    method: str = "lora"
+    dataset: str = ""
+    training: dict[str, float | int | str] = Field(default_factory=dict)
+    job_id: str = ""
+    metrics: dict[str, float] = Field(default_factory=dict)
+    system: str = ""
+
+    @model_validator(mode="after")
+    def _has_adapter(self) -> FineTuningRecipe:
+        if not self.adapter_path and not self.adapter_digest:
+            raise ValueError("adapter_path: name the adapter file the fine-tune produced")
+        if self.adapter_digest and not re.match(r"^sha256[:-][0-9a-f]{64}$", self.adapter_digest):
+            raise ValueError("adapter_digest: expected sha256:<64 hex digits>")
+        return self
+
+
+Recipe = Annotated[
+    ParameterTuningRecipe | PromptEngineeringRecipe | EnsembleRecipe | FineTuningRecipe,
+    Field(discriminator="type"),
+]
+_RECIPE: TypeAdapter[Recipe] = TypeAdapter(Recipe)
+
+
+def _describe(error: Mapping[str, Any]) -> str:
+    path = [str(p) for p in error.get("loc", ())]
+    if path and path[0] in {t.value for t in ExperimentType}:
+        path = path[1:]  # the discriminator tag pydantic puts first
+    loc = ".".join(path)
+    kind = error.get("type", "")
+    if kind == "extra_forbidden":
+        if path[:1] == ["options"]:
+            return f"{loc}: not an option Ollama accepts (known: {', '.join(OPTION_NAMES)})"
+        return f"{loc}: not a field of this recipe"
+    if kind == "missing":
+        return f"{loc}: required"
+    if kind == "value_error":
+        return str(error.get("msg", "")).removeprefix("Value error, ")
+    message = str(error.get("msg", "invalid value"))
+    message = message[0].lower() + message[1:]
+    got = error.get("input")
+    suffix = f" (got {json.dumps(got, default=str)})" if got is not None else ""
+    return f"{loc}: {message}{suffix}" if loc else message + suffix
+
+
+def recipe_error(exc: ValidationError, what: str = "The recipe") -> UserInputError:
+    lines = [_describe(e) for e in exc.errors()]
+    return UserInputError(f"{what} is not valid: " + "; ".join(lines))
+
+
+def parse_recipe(data: Mapping[str, Any]) -> Recipe:
+    """A recipe from plain data (CLI, dialog, JSON); a clear UserInputError naming the field."""
+    if data.get("type") not in {t.value for t in ExperimentType}:
+        raise UserInputError(
+            f"type: {data.get('type')!r} is not an experiment type "
+            f"(choose {', '.join(t.value for t in ExperimentType)})"
+        )
+    try:
+        return _RECIPE.validate_python(dict(data))
+    except ValidationError as exc:
+        raise recipe_error(exc) from None
+
+
+def parse_options(data: Mapping[str, Any]) -> GenerationOptions:
+    try:
+        return GenerationOptions.model_validate(dict(data))
+    except ValidationError as exc:
+        raise recipe_error(exc, "The options") from None
+
+
+# ----- Modelfile ------------------------------------------------------------------------
+def _quoted(text: str) -> str:
+    return f'"""{text}"""' if "\n" in text or '"' in text else text
+
+
+def _parameter_lines(options: Mapping[str, Any]) -> list[str]:
+    lines = []
+    for key, value in options.items():
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            shown = json.dumps(item) if isinstance(item, str) else str(item)
+            lines.append(f"PARAMETER {key} {shown}")
+    return lines
+
+
+def modelfile(
+    base: str,
+    *,
+    options: Mapping[str, Any] | None = None,
+    system: str = "",
+    template: str = "",
+    messages: list[tuple[str, str]] | None = None,
+    adapter: str = "",
+    comment: str = "",
+) -> str:
+    """The Ollama Modelfile equivalent of a create request (`ollama create -f` accepts it)."""
+    lines = [f"# {line}" for line in comment.splitlines()] + [f"FROM {base}"]
+    if adapter:
+        lines.append(f"ADAPTER {adapter}")
+    lines += _parameter_lines(options or {})
+    if template:
+        lines.append(f'TEMPLATE """{template}"""')
+    if system:
+        lines.append(f"SYSTEM {_quoted(system)}")
+    for role, content in messages or []:
+        lines.append(f"MESSAGE {role} {_quoted(content)}")
+    return "\n".join(lines) + "\n"

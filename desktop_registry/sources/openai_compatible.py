@@ -1,0 +1,346 @@
+"""Any OpenAI-compatible server (LM Studio, llama.cpp, vLLM, Ollama's /v1) through the `openai` SDK.
+
+Never leaks SDK exceptions or raw JSON upward, and never puts an API key in a message.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from typing import Any, Protocol, TypeVar
+
+import openai
+from pydantic import BaseModel
+
+from desktop_registry.domain.chat import ChatChunk, ChatMessage
+from desktop_registry.errors import (
+    AuthenticationError,
+    NotFoundError,
+    RateLimitedError,
+    RegistryError,
+    SourceError,
+    SourceProtocolError,
+    SourceUnreachableError,
+    StreamInterruptedError,
+    UserInputError,
+)
+from desktop_registry.sources.openai_stream import (
+    StreamNormaliser,
+    estimate_tokens,
+    message_dict,
+    request_options,
+)
+
+T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
+SecretProvider = Callable[[], str | None]
+
+
+class PermitLike(Protocol):
+    def settle(self, headers: Mapping[str, str] | None = None) -> None: ...
+
+    def release(self) -> None: ...
+
+
+class GrantedLike(Protocol[T_co]):
+    @property
+    def value(self) -> T_co: ...
+
+    @property
+    def permit(self) -> PermitLike: ...
+
+
+class RequestGate(Protocol):
+    """What decides when a request may go out and whether a failure is retried (services/rate_limit)."""
+
+    async def run(
+        self,
+        key: str,
+        tier: str | None,
+        attempt: Callable[[PermitLike], Awaitable[T]],
+        *,
+        tokens: int = 0,
+        output_tokens: int = 0,
+    ) -> GrantedLike[T]: ...
+
+
+class _NoPermit:
+    def settle(self, headers: Mapping[str, str] | None = None) -> None:
+        return None
+
+    def release(self) -> None:
+        return None
+
+
+class _Once:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+        self.permit = _NoPermit()
+
+
+class OpenGate:
+    """No limits and no retries: one attempt per request."""
+
+    async def run(
+        self,
+        key: str,
+        tier: str | None,
+        attempt: Callable[[PermitLike], Awaitable[T]],
+        *,
+        tokens: int = 0,
+        output_tokens: int = 0,
+    ) -> GrantedLike[T]:
+        return _Once(await attempt(_NoPermit()))
+
+
+class ModelUnavailableError(NotFoundError):
+    """The server lists the model but will not serve it to this account."""
+
+
+class RemoteModelInfo(BaseModel):
+    """One `/v1/models` entry."""
+
+    id: str
+    owned_by: str = ""
+    created: int | None = None
+
+
+def _detail(exc: openai.APIStatusError) -> tuple[str, str]:
+    """(code, message) from an OpenAI-style error body."""
+    body = exc.body
+    if isinstance(body, Mapping) and isinstance(body.get("error"), Mapping):
+        body = body["error"]
+    if isinstance(body, Mapping):
+        return str(body.get("code") or ""), str(body.get("message") or body.get("details") or "")
+    return "", str(exc.message or "")
+
+
+class OpenAICompatibleSource:
+    """One configured server; `name` is the user's name for it and prefixes its models."""
+
+    label = "OpenAI-compatible server"
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        *,
+        api_key: SecretProvider | None = None,
+        gate: RequestGate | None = None,
+        timeout_s: float = 120.0,
+        connect_timeout_s: float = 5.0,
+    ) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self._api_key = api_key or (lambda: None)
+        self.gate: RequestGate = gate or OpenGate()
+        self.timeout = openai.Timeout(timeout_s, connect=connect_timeout_s)
+        self._client: openai.AsyncOpenAI | None = None
+        self._client_key: str | None = None
+        self._retired: list[openai.AsyncOpenAI] = []
+
+    # ----- the SDK client ------------------------------------------------------------------
+    def _secret(self) -> str | None:
+        return self._api_key()
+
+    def client(self) -> openai.AsyncOpenAI:
+        """The SDK client for the current key (a new key builds a new client)."""
+        key = self._secret()
+        if self._client is None or key != self._client_key:
+            if self._client is not None:
+                self._retired.append(self._client)
+            # max_retries=0: our gate decides when to retry, so limits are never hit twice.
+            self._client = openai.AsyncOpenAI(
+                base_url=self.base_url,
+                api_key=key or "not-needed",
+                max_retries=0,
+                timeout=self.timeout,
+            )
+            self._client_key = key
+        return self._client
+
+    async def aclose(self) -> None:
+        for client in [*self._retired, *([self._client] if self._client else [])]:
+            await client.close()
+        self._retired.clear()
+        self._client = None
+
+    def key_for(self, model: str) -> tuple[str, str | None]:
+        """The rate-limit key and tier of a model."""
+        return f"{self.name}/{model}", None
+
+    def scrub(self, text: str) -> str:
+        secret = self._secret()
+        return text.replace(secret, "***") if secret else text
+
+    # ----- error translation -------------------------------------------------------------
+    def unreachable_message(self) -> str:
+        return (
+            f"{self.label} {self.name!r} is not answering at {self.base_url}. Start it, or "
+            "check its address in Settings."
+        )
+
+    def status_error(self, exc: openai.APIStatusError, model: str, what: str) -> RegistryError:
+        _code, message = _detail(exc)
+        message = self.scrub(message) or f"status {exc.status_code}"
+        status = exc.status_code
+        if status in (401, 403):
+            return AuthenticationError(
+                f"{self.label} {self.name!r} rejected the API key ({message}). "
+                "Update the key for this endpoint in Settings.",
+                status=status,
+                source=self.name,
+            )
+        if status == 404:
+            return NotFoundError(f"{self.label} {self.name!r} has no model {model!r} ({message}).")
+        if status == 429:
+            return self.rate_limit_error(exc, message)
+        if status in (400, 413, 422):
+            return UserInputError(f"{self.label} {self.name!r} refused {what}: {message}")
+        return SourceError(
+            f"{self.label} {self.name!r} answered {status} to {what}: {message}",
+            status=status,
+            source=self.name,
+        )
+
+    def rate_limit_error(self, exc: openai.APIStatusError, message: str) -> RegistryError:
+        retry = exc.response.headers.get("retry-after")
+        try:
+            wait = float(retry) if retry else None
+        except ValueError:
+            wait = None
+        return RateLimitedError(
+            f"{self.label} {self.name!r} asked us to slow down: {message}",
+            retry_after_s=wait,
+            source=self.name,
+        )
+
+    @contextmanager
+    def errors(self, what: str, model: str = "", *, streaming: bool = False) -> Iterator[None]:
+        try:
+            yield
+        except RegistryError:
+            raise
+        except openai.APITimeoutError as exc:
+            raise SourceError(
+                f"{self.label} {self.name!r} did not answer {what} in time. Try again, or raise "
+                "the timeout in Settings.",
+                source=self.name,
+            ) from exc
+        except openai.APIConnectionError:
+            if streaming:
+                raise StreamInterruptedError(
+                    f"The connection to {self.name!r} dropped during {what}. Whatever had "
+                    "arrived is kept; try again.",
+                    source=self.name,
+                ) from None
+            raise SourceUnreachableError(self.unreachable_message(), source=self.name) from None
+        except openai.APIStatusError as exc:
+            raise self.status_error(exc, model, what) from None
+        except openai.APIError as exc:  # an error object inside a stream that had begun
+            raise StreamInterruptedError(
+                f"{self.name!r} reported an error during {what}: {self.scrub(str(exc.message))}. "
+                "Whatever had arrived is kept.",
+                source=self.name,
+            ) from None
+        except (json.JSONDecodeError, ValueError, TypeError, KeyError) as exc:
+            raise SourceProtocolError(
+                f"{self.label} {self.name!r} sent a reply to {what} that is not OpenAI's format "
+                f"({type(exc).__name__}). Is the address right?",
+                source=self.name,
+            ) from None
+
+    # ----- listing -----------------------------------------------------------------------
+    async def list_models(self) -> list[RemoteModelInfo]:
+        with self.errors("listing models"):
+            page = await self.client().models.list()
+            return [
+                RemoteModelInfo(
+                    id=str(m.id), owned_by=str(m.owned_by or ""), created=m.created or None
+                )
+                async for m in page
+            ]
+
+    # ----- inference ---------------------------------------------------------------------
+    def prepare(self, model: str) -> None:
+        """Raise before any request when the model cannot be called (e.g. no token)."""
+
+    async def chat(
+        self,
+        model: str,
+        messages: Sequence[ChatMessage],
+        *,
+        options: Mapping[str, Any] | None = None,
+        think: bool | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+    ) -> AsyncIterator[ChatChunk]:
+        """Stream a reply; the last chunk has done=True with usage, TTFT and tokens/s."""
+        started = time.perf_counter()
+        self.prepare(model)
+        what = f"a chat with {model}"
+        request: dict[str, Any] = {
+            "model": model,
+            "messages": [message_dict(m) for m in messages],
+            "stream": True,
+            "stream_options": {"include_usage": True},
+            **request_options(options),
+        }
+        if tools:
+            request["tools"] = [dict(t) for t in tools]
+        client = self.client()
+
+        async def attempt(permit: PermitLike) -> Any:
+            with self.errors(what, model):
+                stream = await client.chat.completions.create(**request)
+            permit.settle(stream.response.headers)
+            return stream
+
+        key, tier = self.key_for(model)
+        granted = await self.gate.run(
+            key,
+            tier,
+            attempt,
+            tokens=estimate_tokens(messages),
+            output_tokens=int(request.get("max_tokens") or 0),
+        )
+        stream = granted.value
+        normaliser = StreamNormaliser(started)
+        try:
+            with self.errors(what, model, streaming=True):
+                async for part in stream:
+                    chunk = normaliser.feed(part)
+                    if chunk is not None:
+                        yield chunk
+        finally:
+            granted.permit.release()
+            await stream.close()
+        if not normaliser.finished and normaliser.completion_tokens is None:
+            raise StreamInterruptedError(
+                f"{self.name!r} stopped replying before {model} finished. The partial reply is "
+                "kept.",
+                source=self.name,
+            )
+        yield normaliser.finish()
+
+    async def embed(self, model: str, inputs: str | Sequence[str]) -> list[list[float]]:
+        self.prepare(model)
+        what = f"embedding with {model}"
+        client = self.client()
+        batch = [inputs] if isinstance(inputs, str) else list(inputs)
+
+        async def attempt(permit: PermitLike) -> Any:
+            with self.errors(what, model):
+                raw = await client.embeddings.with_raw_response.create(model=model, input=batch)
+            permit.settle(raw.headers)
+            with self.errors(what, model):
+                return raw.parse()
+
+        key, tier = self.key_for(model)
+        granted = await self.gate.run(
+            key, tier, attempt, tokens=sum(len(text) for text in batch) // 4
+        )
+        granted.permit.release()
+        response = granted.value
+        return [list(map(float, item.embedding)) for item in response.data]

@@ -1,0 +1,177 @@
+"""Compare mode: the same prompt to 2–4 models side by side, streaming at once.
+
+Each column keeps its own history and its partial reply when stopped; never waits on one model
+before starting the next.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSplitter,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_registry.domain.conversations import Conversation, SavedMessage
+from desktop_registry.errors import RegistryError
+from desktop_registry.ui.chat_pane import PromptBox
+from desktop_registry.ui.chat_widgets import ChatColumn, ChatOptions, ModelPicker
+
+MIN_MODELS, MAX_MODELS = 2, 4
+
+
+class CompareSlot(QWidget):
+    def __init__(self, entries: list[Any], model_name: str) -> None:
+        super().__init__()
+        self.picker = ModelPicker(entries)
+        if model_name:
+            self.picker.select(model_name)
+        self.column = ChatColumn()
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 0, 2, 0)
+        layout.addWidget(self.picker)
+        layout.addWidget(self.column, 1)
+
+
+class CompareView(QWidget):
+    def __init__(self, window: Any, model_names: list[str] | None = None) -> None:
+        super().__init__()
+        self.window_ = window
+        self.conversation = Conversation()
+        self.task: asyncio.Task[Any] | None = None
+        self.slots: list[CompareSlot] = []
+        self.columns = QSplitter(Qt.Orientation.Horizontal)
+        self.add_button = QPushButton("Add model")
+        self.remove_button = QPushButton("Remove last")
+        self.options_toggle = QToolButton()
+        self.options_toggle.setText("Options")
+        self.options_toggle.setCheckable(True)
+        top = QHBoxLayout()
+        top.addWidget(QLabel("Same prompt to every model:"))
+        top.addStretch(1)
+        top.addWidget(self.add_button)
+        top.addWidget(self.remove_button)
+        top.addWidget(self.options_toggle)
+        self.options = ChatOptions()
+        self.options.setVisible(False)
+        middle = QHBoxLayout()
+        middle.addWidget(self.columns, 1)
+        middle.addWidget(self.options)
+        self.input = PromptBox()
+        self.input.attach.setEnabled(False)
+        self.input.attach.setToolTip("Attach images in a single-model chat.")
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(middle, 1)
+        layout.addWidget(self.input)
+        names = list(model_names or [])
+        for i in range(max(MIN_MODELS, min(len(names), MAX_MODELS))):
+            self.add_slot(names[i] if i < len(names) else "")
+        self.add_button.clicked.connect(lambda: self.add_slot(""))
+        self.remove_button.clicked.connect(self.remove_slot)
+        self.options_toggle.toggled.connect(self.options.setVisible)
+        self.input.send.connect(self.send)
+        self.input.stop.connect(self.stop)
+
+    def add_slot(self, name: str) -> None:
+        if len(self.slots) >= MAX_MODELS:
+            return
+        slot = CompareSlot(self.window_.entries, name)
+        self.slots.append(slot)
+        self.columns.addWidget(slot)
+        self._update_buttons()
+
+    def remove_slot(self) -> None:
+        if len(self.slots) <= MIN_MODELS:
+            return
+        slot = self.slots.pop()
+        slot.setParent(None)
+        slot.deleteLater()
+        self._update_buttons()
+
+    def _update_buttons(self) -> None:
+        self.add_button.setEnabled(len(self.slots) < MAX_MODELS)
+        self.remove_button.setEnabled(len(self.slots) > MIN_MODELS)
+
+    def send(self) -> None:
+        if self.task is not None and not self.task.done():
+            return
+        names = [s.picker.model_name() for s in self.slots]
+        if not all(names):
+            self.window_.report("Pick a model in every column (or remove the empty one).")
+            return
+        text, _images = self.input.take()
+        if not text:
+            return
+        for slot in self.slots:
+            slot.column.add_user(text, [])
+        self.input.busy(True)
+        self.task = self.window_.tasks.spawn(self._replies(names), "comparing models")
+
+    def stop(self) -> None:
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    async def _replies(self, names: list[str]) -> list[SavedMessage]:
+        serving = self.window_.serving()
+        options = self.options.values()
+        system = self.options.system.toPlainText()
+        try:
+            streams = []
+            for slot, name in zip(self.slots, names, strict=True):
+                record = self.window_.ctx.models.resolve(name)
+                think = (
+                    self.options.think.isChecked() if "thinking" in record.capabilities else None
+                )
+                streams.append(
+                    slot.column.stream_reply(
+                        serving, record.name, slot.column.chat_messages(system), options, think
+                    )
+                )
+            # Each stream keeps its partial reply itself when Stop cancels them all.
+            replies = list(await asyncio.gather(*streams))
+            self._save(names)
+            return replies
+        finally:
+            self.input.busy(False)
+
+    def _save(self, names: list[str]) -> None:
+        merged: list[SavedMessage] = []
+        for slot in self.slots:
+            for message in slot.column.history:
+                if message.role == "assistant" or slot is self.slots[0]:
+                    merged.append(message)
+        self.conversation = self.conversation.model_copy(
+            update={
+                "models": names,
+                "options": self.options.values(),
+                "system": self.options.system.toPlainText(),
+                "messages": merged,
+            }
+        )
+        try:
+            self.conversation = self.window_.ctx.conversations().save(self.conversation)
+        except RegistryError as exc:
+            self.window_.report(f"The comparison could not be saved: {exc}")
+
+    def load(self, conversation: Conversation) -> None:
+        """Reopen a saved comparison: user turns go to every column, replies to their model's."""
+        self.conversation = conversation
+        while len(self.slots) < len(conversation.models):
+            self.add_slot("")
+        for slot, name in zip(self.slots, conversation.models, strict=False):
+            slot.picker.select(name)
+            slot.column.clear()
+        self.options.set_values(conversation.options, conversation.system)
+        for message in conversation.messages:
+            for slot, name in zip(self.slots, conversation.models, strict=False):
+                if message.role == "user" or message.model == name:
+                    slot.column.show_saved(message)

@@ -1,0 +1,223 @@
+"""The model inspector: everything the registry knows about one model, and what to do with it.
+
+Shows and asks; deleting, unloading and chatting are done by the window through services.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QFormLayout,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QScrollArea,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_registry.domain import ModelRecord
+from desktop_registry.domain.local import LoadedModel
+from desktop_registry.ui.model_tree import CATEGORY_LABELS, human_size
+
+CATEGORY_ORIGIN = {
+    "server": "reported by the server",
+    "catalog": "from the remote catalog",
+    "heuristic": "guessed from name/metadata (old server)",
+    "user": "set by you",
+}
+
+
+class Collapsible(QWidget):
+    """A titled, read-only text block that opens on click (template, system prompt…)."""
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self.button = QToolButton()
+        self.button.setText(title)
+        self.button.setCheckable(True)
+        self.button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.button.setArrowType(Qt.ArrowType.RightArrow)
+        self.button.setStyleSheet("QToolButton { border: none; }")
+        self.text = QPlainTextEdit()
+        self.text.setReadOnly(True)
+        self.text.setMaximumHeight(140)
+        self.text.setVisible(False)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.button)
+        layout.addWidget(self.text)
+        self.button.toggled.connect(self._toggle)
+
+    def _toggle(self, opened: bool) -> None:
+        self.text.setVisible(opened)
+        self.button.setArrowType(Qt.ArrowType.DownArrow if opened else Qt.ArrowType.RightArrow)
+
+    def set_text(self, text: str) -> None:
+        self.text.setPlainText(text)
+        self.setVisible(bool(text.strip()))
+
+
+class ModelInspector(QScrollArea):
+    chat_requested = Signal(int)
+    delete_requested = Signal(int)
+    unload_requested = Signal(int)
+    copy_requested = Signal(str)
+    model_link = Signal(int)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.record: ModelRecord | None = None
+        body = QWidget()
+        self.setWidget(body)
+        outer = QVBoxLayout(body)
+        self.title = QLabel("Select a model")
+        self.title.setObjectName("sectionTitle")
+        self.title.setWordWrap(True)
+        self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        outer.addWidget(self.title)
+        buttons = QHBoxLayout()
+        self.chat_button = QPushButton("Chat")
+        self.copy_button = QPushButton("Copy name")
+        self.unload_button = QPushButton("Unload")
+        self.delete_button = QPushButton("Delete…")
+        for b in (self.chat_button, self.copy_button, self.unload_button, self.delete_button):
+            buttons.addWidget(b)
+            b.setEnabled(False)
+        buttons.addStretch(1)
+        outer.addLayout(buttons)
+        self.form = QFormLayout()
+        self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.fields: dict[str, QLabel] = {}
+        for key, label in (
+            ("source", "Source"),
+            ("status", "Status"),
+            ("category", "Category"),
+            ("capabilities", "Capabilities"),
+            ("family", "Family"),
+            ("parameters", "Parameter size"),
+            ("quantization", "Quantization"),
+            ("context", "Context length"),
+            ("size", "Size on disk"),
+            ("memory", "In memory"),
+            ("endpoint", "Endpoint"),
+            ("digest", "Digest"),
+            ("lineage", "Lineage"),
+            ("performance", "Performance"),
+            ("description", "Description"),
+        ):
+            value = QLabel("")
+            value.setWordWrap(True)
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextBrowserInteraction)
+            value.setOpenExternalLinks(False)
+            value.linkActivated.connect(self._link)
+            self.form.addRow(label, value)
+            self.fields[key] = value
+        outer.addLayout(self.form)
+        self.template = Collapsible("Template")
+        self.system = Collapsible("System prompt")
+        self.options = Collapsible("Parameters")
+        self.license = Collapsible("License")
+        for block in (self.template, self.system, self.options, self.license):
+            outer.addWidget(block)
+            block.setVisible(False)
+        outer.addStretch(1)
+        self.chat_button.clicked.connect(lambda: self._emit(self.chat_requested))
+        self.delete_button.clicked.connect(lambda: self._emit(self.delete_requested))
+        self.unload_button.clicked.connect(lambda: self._emit(self.unload_requested))
+        self.copy_button.clicked.connect(
+            lambda: self.record and self.copy_requested.emit(self.record.name)
+        )
+
+    def _emit(self, signal: Signal) -> None:
+        if self.record is not None and self.record.id is not None:
+            signal.emit(self.record.id)  # type: ignore[attr-defined]
+
+    def _link(self, href: str) -> None:
+        if href.startswith("model:"):
+            self.model_link.emit(int(href.split(":", 1)[1]))
+
+    def clear(self) -> None:
+        self.record = None
+        self.title.setText("Select a model")
+        for value in self.fields.values():
+            value.setText("")
+        for b in (self.chat_button, self.copy_button, self.unload_button, self.delete_button):
+            b.setEnabled(False)
+
+    def show_model(
+        self,
+        record: ModelRecord,
+        *,
+        parent: ModelRecord | None = None,
+        variants: list[ModelRecord] | None = None,
+        performance_rows: int = 0,
+    ) -> None:
+        self.record = record
+        d = record.details
+        self.title.setText(record.display_name)
+        where = record.source.value + (f" · {record.provider}" if record.provider else "")
+        self.fields["source"].setText(f"{where}  ({record.serving.value}, {record.kind.value})")
+        self.fields["status"].setText(record.status.value)
+        cats = ", ".join(CATEGORY_LABELS.get(c.value, c.value) for c in record.categories)
+        origin = CATEGORY_ORIGIN.get(record.category_source.value, record.category_source.value)
+        self.fields["category"].setText(f"{cats or record.category.value}  — {origin}")
+        self.fields["capabilities"].setText(", ".join(record.capabilities) or "—")
+        self.fields["family"].setText(d.family or "—")
+        params = d.parameter_size or "—"
+        if d.parameter_count:
+            params += f"  ({d.parameter_count:,} parameters)"
+        self.fields["parameters"].setText(params)
+        self.fields["quantization"].setText(d.quantization_level or "—")
+        self.fields["context"].setText(f"{d.context_length:,} tokens" if d.context_length else "—")
+        self.fields["size"].setText(human_size(record.size_bytes) or "—")
+        self.fields["memory"].setText("checking…" if record.is_local else "served remotely")
+        self.fields["endpoint"].setText(record.endpoint or "—")
+        self.fields["digest"].setText(record.digest[:19] if record.digest else "—")
+        lineage = []
+        if parent is not None and parent.id is not None:
+            lineage.append(f"derived from <a href='model:{parent.id}'>{parent.name}</a>")
+        if variants:
+            links = ", ".join(f"<a href='model:{v.id}'>{v.name}</a>" for v in variants[:10])
+            lineage.append(f"{len(variants)} variant(s): {links}")
+        self.fields["lineage"].setText("<br>".join(lineage) or "no parent, no variants")
+        perf = record.performance
+        if perf:
+            text = ", ".join(f"{k} = {v:.4g}" for k, v in sorted(perf.items()))
+            self.fields["performance"].setText(f"{text}  ({performance_rows} measurements)")
+        else:
+            self.fields["performance"].setText("nothing measured yet")
+        self.fields["description"].setText(record.description or "—")
+        self.template.set_text(record.template)
+        self.system.set_text(record.system)
+        options = "\n".join(f"{k} {v}" for k, v in record.parameters.items())
+        self.options.set_text(options)
+        self.license.set_text(record.license)
+        chat_ok = "completion" in record.capabilities or not record.is_local
+        self.chat_button.setEnabled(chat_ok)
+        self.chat_button.setToolTip("" if chat_ok else "Embedding models cannot chat.")
+        self.copy_button.setEnabled(True)
+        self.delete_button.setEnabled(True)
+        self.unload_button.setEnabled(False)
+
+    def show_memory(self, loaded: LoadedModel | None, error: str = "") -> None:
+        if self.record is None or not self.record.is_local:
+            return
+        if error:
+            self.fields["memory"].setText(f"unknown ({error})")
+            return
+        if loaded is None:
+            self.fields["memory"].setText("not loaded")
+            self.unload_button.setEnabled(False)
+            return
+        share = loaded.vram_share * 100
+        text = f"loaded · {human_size(loaded.size_bytes)} · {share:.0f}% on GPU"
+        if loaded.expires_at is not None:
+            text += f" · unloads at {loaded.expires_at.astimezone():%H:%M}"
+        self.fields["memory"].setText(text)
+        self.unload_button.setEnabled(True)

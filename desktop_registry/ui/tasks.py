@@ -1,0 +1,50 @@
+"""Runs the window's coroutines on the qasync loop and turns their failures into messages.
+
+Never blocks the UI thread and never lets an exception escape as a traceback dialog.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from desktop_registry.errors import RegistryError
+
+log = logging.getLogger(__name__)
+
+
+class TaskRunner:
+    """Keeps references to running tasks (so they are not collected) and reports failures."""
+
+    def __init__(self, report: Callable[[str], None]) -> None:
+        self.report = report
+        self.tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, Any], what: str = "") -> asyncio.Task[Any]:
+        task = asyncio.ensure_future(coro)
+        self.tasks.add(task)
+        task.add_done_callback(lambda t: self._done(t, what))
+        return task
+
+    def _done(self, task: asyncio.Task[Any], what: str) -> None:
+        self.tasks.discard(task)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None:
+            return
+        if isinstance(exc, RegistryError):
+            self.report(str(exc))
+        else:
+            log.error("unexpected error %s", what, exc_info=exc)
+            self.report(
+                f"Something went wrong{' while ' + what if what else ''}: "
+                f"{type(exc).__name__}: {exc}"
+            )
+
+    async def idle(self) -> None:
+        """Wait for every task started so far (tests and shutdown)."""
+        while self.tasks:
+            await asyncio.gather(*list(self.tasks), return_exceptions=True)
