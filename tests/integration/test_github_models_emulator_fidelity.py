@@ -530,7 +530,7 @@ def test_sliding_window_never_serves_more_than_n(fixtures: Path) -> None:
             t.join()
         stamps = emu.accepted_timestamps("openai/gpt-4.1")
         assert refused > 0
-        assert len(stamps) >= n * 3  # the window slid at least thrice
+        assert len(stamps) >= n * 2  # the window slid at least once
         for i, start in enumerate(stamps):
             assert sum(1 for t in stamps[i:] if t - start < window) <= n
 
