@@ -36,7 +36,9 @@ def main_bench() -> None:
         }
         for device, profile in profiles.items():
             (Path(tmp) / f"{device}.json").write_text(profile.model_dump_json())
-        print(f"{'model':<24}{'ctx×slots':>12}{'device':>7}{'reported':>11}{'estimate':>11}{'error':>9}")
+        print(
+            f"{'model':<24}{'ctx×slots':>12}{'device':>7}{'reported':>11}{'estimate':>11}{'error':>9}"
+        )
         for point in points:
             out = io.StringIO()
             argv = [

@@ -34,7 +34,10 @@ def registry_models(n: int) -> list[ModelRecord]:
         family = rng.choice(FAMILIES)
         word = rng.choice(WORDS)
         size = rng.choice(["0.5B", "1.5B", "3B", "7B", "8B", "14B", "32B", "70B"])
-        caps = ["completion"] + rng.sample(["tools", "vision", "thinking", "insert"], k=rng.randint(0, 2))
+        caps = [
+            "completion",
+            *rng.sample(["tools", "vision", "thinking", "insert"], k=rng.randint(0, 2)),
+        ]
         records.append(
             ModelRecord(
                 name=f"{family}-{word}-{i}:{size.lower()}",
@@ -44,7 +47,9 @@ def registry_models(n: int) -> list[ModelRecord]:
                 description=f"{family} {word} experiment {i}",
                 tags=[size, "Q4_K_M", word],
                 size_bytes=int(float(size[:-1]) * 6e8),
-                details=ModelDetails(family=family, parameter_size=size, quantization_level="Q4_K_M"),
+                details=ModelDetails(
+                    family=family, parameter_size=size, quantization_level="Q4_K_M"
+                ),
             )
         )
     return records

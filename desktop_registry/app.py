@@ -32,10 +32,10 @@ from desktop_registry.storage.library_index import LibraryIndex
 if TYPE_CHECKING:
     from desktop_registry.services.conversations import ConversationService
     from desktop_registry.services.experiments import ExperimentService
+    from desktop_registry.services.jobs import JobService
     from desktop_registry.services.mlflow_sync import MlflowSync
     from desktop_registry.services.versions import VersionService
     from desktop_registry.tracking.mlflow import MlflowTracker
-    from desktop_registry.services.jobs import JobService
 
 
 @dataclass

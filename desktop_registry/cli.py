@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "desktop_registry.commands.remote",
     "desktop_registry.commands.jobs",
     "desktop_registry.commands.library",
+    "desktop_registry.commands.experiments",
 )
 
 Handler = Callable[[argparse.Namespace, AppContext], int]

@@ -90,7 +90,9 @@ def cmd_library_import(args: argparse.Namespace, ctx: AppContext) -> int:
 # ----- estimate ----------------------------------------------------------------------------
 def _print_report(report: CompatibilityReport) -> None:
     e = report.estimate
-    print(f"{report.model or 'model'} at {e.context_length} tokens (x{e.parallel} slots, KV {e.kv_cache_type})")
+    print(
+        f"{report.model or 'model'} at {e.context_length} tokens (x{e.parallel} slots, KV {e.kv_cache_type})"
+    )
     print(f"  weights     {_gib(e.weights_bytes)}")
     print(f"  KV cache    {_gib(e.kv_cache_bytes)}")
     print(f"  overhead    {_gib(e.overhead_bytes)}  (graph {_gib(e.graph_bytes)}, projector {_gib(e.projector_bytes)})")  # fmt: skip
@@ -145,7 +147,9 @@ def cmd_recommend(args: argparse.Namespace, ctx: AppContext) -> int:
     if not result.recommendations:
         print("Nothing fits this machine for that task.")
     for rec in result.recommendations:
-        print(f"{rec.rank}. {rec.model}  (confidence {rec.confidence:.2f}, {rec.fit.label.lower()})")
+        print(
+            f"{rec.rank}. {rec.model}  (confidence {rec.confidence:.2f}, {rec.fit.label.lower()})"
+        )
         print(f"   {rec.reason}")
         print(f"   trade-off: {rec.trade_off}")
         if rec.alternatives:
@@ -217,7 +221,9 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("model", nargs="?", help="a library or registry model name")
     p.add_argument("--from-show", type=Path, help="a saved /api/show response (JSON)")
     p.add_argument("--ctx", type=int, default=8192, help="context length in tokens (default 8192)")
-    p.add_argument("--parallel", type=int, default=1, help="parallel request slots (OLLAMA_NUM_PARALLEL)")
+    p.add_argument(
+        "--parallel", type=int, default=1, help="parallel request slots (OLLAMA_NUM_PARALLEL)"
+    )
     p.add_argument("--kv-cache-type", choices=["f16", "q8_0", "q4_0"], default="f16")
     p.add_argument("--hardware", dest="hardware_file", type=Path, help="a saved `hardware --json`")
     p.add_argument("--json", action="store_true")

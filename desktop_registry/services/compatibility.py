@@ -47,9 +47,7 @@ class Fit(StrEnum):
     @property
     def badge(self) -> str:
         """green / amber / red, as the library shows it."""
-        return {"full_gpu": "green", "partial": "amber", "cpu_only": "amber"}.get(
-            self.value, "red"
-        )
+        return {"full_gpu": "green", "partial": "amber", "cpu_only": "amber"}.get(self.value, "red")
 
 
 class Suggestion(BaseModel):
@@ -108,8 +106,11 @@ def assess(estimate: MemoryEstimate, hw: HardwareProfile) -> tuple[Fit, int, flo
     if hw.has_gpu and total <= vram:
         used = total / vram
         score = 1.0 if used <= 0.8 else round(1.0 - (used - 0.8) * 0.75, 3)
-        return Fit.FULL_GPU, estimate.layers, score, (
-            f"needs {_gib(total)}, fits in {_gib(hw.gpu_usable_bytes)} of GPU memory"
+        return (
+            Fit.FULL_GPU,
+            estimate.layers,
+            score,
+            (f"needs {_gib(total)}, fits in {_gib(hw.gpu_usable_bytes)} of GPU memory"),
         )
     if hw.has_gpu and not hw.unified_memory:
         fixed = estimate.overhead_bytes
@@ -118,22 +119,35 @@ def assess(estimate: MemoryEstimate, hw: HardwareProfile) -> tuple[Fit, int, flo
         cpu_part = total - layers * estimate.layer_bytes
         if layers > 0 and cpu_part <= ram:
             share = layers / estimate.layers
-            return Fit.PARTIAL, layers, round(0.35 + 0.4 * share, 3), (
-                f"needs {_gib(total)}: {layers}/{estimate.layers} layers on the GPU, "
-                f"the rest ({_gib(cpu_part)}) in RAM"
+            return (
+                Fit.PARTIAL,
+                layers,
+                round(0.35 + 0.4 * share, 3),
+                (
+                    f"needs {_gib(total)}: {layers}/{estimate.layers} layers on the GPU, "
+                    f"the rest ({_gib(cpu_part)}) in RAM"
+                ),
             )
     if total <= ram:
         used = total / ram
         score = round(0.3 - 0.15 * used, 3)
         where = "no GPU" if not hw.has_gpu else "too big for the GPU"
-        return Fit.CPU_ONLY, 0, max(score, 0.1), (
-            f"needs {_gib(total)}, {where}: runs from RAM ({_gib(hw.available_ram_bytes)} free)"
+        return (
+            Fit.CPU_ONLY,
+            0,
+            max(score, 0.1),
+            (f"needs {_gib(total)}, {where}: runs from RAM ({_gib(hw.available_ram_bytes)} free)"),
         )
     room = max(vram, ram) if not hw.unified_memory else ram
-    return Fit.DOES_NOT_FIT, 0, 0.0, (
-        f"needs {_gib(total)} but only {_gib(room)} is usable "
-        f"({_gib(hw.available_ram_bytes)} RAM free"
-        + (f", {_gib(hw.gpu_usable_bytes)} GPU)" if hw.has_gpu else ", no GPU)")
+    return (
+        Fit.DOES_NOT_FIT,
+        0,
+        0.0,
+        (
+            f"needs {_gib(total)} but only {_gib(room)} is usable "
+            f"({_gib(hw.available_ram_bytes)} RAM free"
+            + (f", {_gib(hw.gpu_usable_bytes)} GPU)" if hw.has_gpu else ", no GPU)")
+        ),
     )
 
 
@@ -251,7 +265,9 @@ class CompatibilityService:
                 break
             shorter //= 2
         if report.estimate.kv_cache_bytes > 256 * 1024**2:
-            est = estimate_memory(spec, ctx, parallel=parallel, kv_cache_type="q8_0", gpu=hw.has_gpu)
+            est = estimate_memory(
+                spec, ctx, parallel=parallel, kv_cache_type="q8_0", gpu=hw.has_gpu
+            )
             fit = assess(est, hw)[0]
             if _better(fit, report.fit):
                 out.append(Suggestion(kind="kv_cache", fit=fit, total_bytes=est.total_bytes,

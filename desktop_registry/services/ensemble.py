@@ -65,15 +65,23 @@ def first_valid_json(answers: Sequence[MemberAnswer]) -> MemberAnswer | None:
 
 
 def judged(reply: str, answers: Sequence[MemberAnswer]) -> MemberAnswer | None:
-    """The candidate a judge's reply names, by number (1-based) or by model name."""
-    for number in re.findall(r"\d+", reply):
-        if 1 <= int(number) <= len(answers):
-            return answers[int(number) - 1]
+    """The candidate a judge's reply names: "Answer 2", a member's name, or a bare number."""
+
+    def pick(numbers: list[str]) -> MemberAnswer | None:
+        for number in numbers:
+            if 1 <= int(number) <= len(answers):
+                return answers[int(number) - 1]
+        return None
+
+    labelled = re.findall(r"(?:answer|candidate|option|number|#)\s*#?(\d+)", reply, re.I)
+    found = pick(labelled)
+    if found is not None:
+        return found
     lowered = reply.lower()
     for answer in answers:
         if answer.model.lower() in lowered:
             return answer
-    return None
+    return pick(re.findall(r"(?<![\w.:])(\d+)(?![\w.:])", reply))
 
 
 def judge_prompt(messages: Sequence[ChatMessage], answers: Sequence[MemberAnswer]) -> str:
@@ -164,7 +172,9 @@ class ExperimentBackend:
         )
         answers = [r for r in results if isinstance(r, MemberAnswer) and r.text.strip()]
         failures = [
-            f"{m}: {r}" for m, r in zip(recipe.members, results, strict=True) if isinstance(r, BaseException)
+            f"{m}: {r}"
+            for m, r in zip(recipe.members, results, strict=True)
+            if isinstance(r, BaseException)
         ]
         for result in results:
             if isinstance(result, BaseException) and not isinstance(result, RegistryError):

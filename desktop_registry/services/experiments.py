@@ -7,6 +7,7 @@ created variant because tracking failed: the failure is recorded on the variant 
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -90,7 +91,8 @@ class ExperimentService:
             record, base = self._ensemble(recipe), None
         else:
             record, base = await self._fine_tune(recipe)
-        return self._track(record, recipe, base)
+        # MLflow's client blocks (SQLite, files, HTTP): keep it off the event loop.
+        return await asyncio.to_thread(self._track, record, recipe, base)
 
     # ----- generators -------------------------------------------------------------------
     async def _variant(

@@ -294,7 +294,7 @@ class HardwareProbe:
 def _nvml_gpus() -> list[GpuInfo] | None:
     """GPUs through NVML (the nvidia-ml-py package) when it and a driver are present."""
     try:
-        import pynvml  # type: ignore[import-not-found]
+        import pynvml
     except ImportError:
         return None
     try:

@@ -112,6 +112,9 @@ def sync_job_kind(ctx: _SyncProvider) -> JobKind:
         handle.log(f"Synced {report.source or 'nothing'}: {summary}")
         for error in report.errors:
             handle.log(f"error: {error.model or error.source}: {error.message}")
+        if report.errors:
+            first = report.errors[0]
+            summary += f" — {len(report.errors)} error(s): {first.message}"
         handle.progress(1.0, summary)
         return report.model_dump(mode="json")
 

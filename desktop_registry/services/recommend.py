@@ -15,7 +15,7 @@ from desktop_registry.domain.library import LibraryCategory, LibraryEntry, SizeC
 from desktop_registry.errors import UserInputError
 from desktop_registry.services.compatibility import CompatibilityReport, CompatibilityService, Fit
 from desktop_registry.services.hardware import HardwareProfile
-from desktop_registry.services.library import LibraryService
+from desktop_registry.services.library import LibraryService, performance_score
 from desktop_registry.services.memory_estimate import GIB
 
 
@@ -87,6 +87,25 @@ class RecommendationSet(BaseModel):
     excluded: list[Exclusion] = Field(default_factory=list)
 
 
+# Benchmark names that speak for one task only; other score metrics count for every task.
+TASK_METRIC_HINTS: dict[str, tuple[str, ...]] = {
+    "code generation": ("humaneval", "mbpp", "code", "swe"),
+    "math": ("gsm8k", "math", "aime"),
+    "embedding / retrieval": ("mteb", "retrieval", "ndcg", "recall"),
+    "vision / captioning": ("vqa", "caption", "mmmu", "vision"),
+    "function calling": ("bfcl", "tool", "function"),
+}
+
+
+def task_metrics(performance: dict[str, float], task: TaskProfile) -> dict[str, float]:
+    own = TASK_METRIC_HINTS.get(task.label, ())
+    every = tuple(h for hints in TASK_METRIC_HINTS.values() for h in hints)
+    mine = {k: v for k, v in performance.items() if any(h in k.lower() for h in own)}
+    if mine:
+        return mine
+    return {k: v for k, v in performance.items() if not any(h in k.lower() for h in every)}
+
+
 def effective_parameters(entry: LibraryEntry) -> float:
     """Billions of parameters that set quality: a mixture-of-experts counts between active and total."""
     total = (entry.parameter_count or 0) / 1e9
@@ -105,9 +124,14 @@ def prior_quality(entry: LibraryEntry, task: TaskProfile) -> float:
         value -= 0.25
     if "legacy" in entry.tags:
         value -= 0.12  # superseded by a newer generation of the same line
-    if task.requires == "completion" and "thinking" in entry.capabilities and task.prefers[0] in (
-        C.REASONING,
-        C.MATH,
+    if (
+        task.requires == "completion"
+        and "thinking" in entry.capabilities
+        and task.prefers[0]
+        in (
+            C.REASONING,
+            C.MATH,
+        )
     ):
         value += 0.05
     return round(min(max(value, 0.05), 0.95), 3)
@@ -156,7 +180,9 @@ class RecommendationService:
             expected = self.expected_performance(entry, profile)
             if entry.remote:
                 report = None
-                value = expected.score * 0.9  # no local memory, but needs the network and an account
+                value = (
+                    expected.score * 0.9
+                )  # no local memory, but needs the network and an account
             else:
                 report = self.compatibility.check_entry(
                     entry, context_length, hardware=hw, suggest=False
@@ -166,7 +192,7 @@ class RecommendationService:
                     continue
                 value = expected.score * _speed_factor(report, entry)
             if preferred_size is not None and entry.size_class is not None:
-                value += 0.08 if entry.size_class is preferred_size else -0.08
+                value += 0.25 if entry.size_class is preferred_size else -0.25
             value += 0.02 if entry.installed else 0.0
             scored.append((value, entry, report or _remote_report(entry), expected))
         scored.sort(key=lambda item: -item[0])
@@ -191,14 +217,17 @@ class RecommendationService:
         return result
 
     def expected_performance(self, entry: LibraryEntry, task: TaskProfile) -> ExpectedPerformance:
-        if entry.performance_score is not None:
-            return ExpectedPerformance(
-                source="recorded", score=entry.performance_score, metrics=dict(entry.performance)
-            )
+        """Recorded scores for this task (or general ones) when there are any, else the prior."""
+        metrics = task_metrics(entry.performance, task)
+        score = performance_score(metrics)
+        if score is not None:
+            return ExpectedPerformance(source="recorded", score=score, metrics=metrics)
         return ExpectedPerformance(source="prior", score=prior_quality(entry, task))
 
     @staticmethod
-    def _confidence(expected: ExpectedPerformance, report: CompatibilityReport, value: float) -> float:
+    def _confidence(
+        expected: ExpectedPerformance, report: CompatibilityReport, value: float
+    ) -> float:
         base = 0.8 if expected.source == "recorded" else 0.55
         if report.fit is Fit.PARTIAL:
             base -= 0.1

@@ -138,7 +138,9 @@ class VersionService:
         changes = self.slots.history(slot.name)
         previous = changes[-1].from_version if changes else None
         if previous is None:
-            raise UserInputError(f"Slot {slot.name!r} has never been switched; nothing to roll back.")
+            raise UserInputError(
+                f"Slot {slot.name!r} has never been switched; nothing to roll back."
+            )
         target = self.slots.version(slot.id, previous)
         if target is None:
             raise NotFoundError(f"Version {previous} of slot {slot.name!r} no longer exists.")

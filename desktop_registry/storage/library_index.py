@@ -62,7 +62,7 @@ def _relevance(score: float, name: str, terms: Sequence[str]) -> float:
         value = 0.7 + 0.3 * value
     elif query and lowered.startswith(query):
         value = 0.5 + 0.5 * value
-    return round(min(1.0, value), 4)
+    return round(min(1.0, value), 2)
 
 
 class LibraryIndex:
@@ -156,7 +156,7 @@ class LibraryIndex:
         if long_terms:
             params["match"] = " AND ".join(f'"{t}"' for t in long_terms)
             sql = (
-                f"SELECT e.payload, e.name, {_BM25} AS score FROM library_fts "
+                f"SELECT e.payload, e.name, {_BM25} AS score, e.installed FROM library_fts "
                 "JOIN library_entries e ON e.id = library_fts.rowid "
                 "WHERE library_fts MATCH :match"
                 + "".join(f" AND {w}" for w in where)
@@ -164,19 +164,19 @@ class LibraryIndex:
             )
         else:
             sql = (
-                "SELECT e.payload, e.name, 0.0 AS score FROM library_entries e"
+                "SELECT e.payload, e.name, 0.0 AS score, e.installed FROM library_entries e"
                 + (" WHERE " + " AND ".join(where) if where else "")
                 + " ORDER BY e.installed DESC, e.remote, e.name LIMIT :window"
             )
         with self.db.reading() as conn:
             rows = conn.execute(text(sql), params).all()
-        results: list[tuple[float, int, str]] = []
-        for position, (payload, name, score) in enumerate(rows):
+        results: list[tuple[float, bool, int, str]] = []
+        for position, (payload, name, score, installed) in enumerate(rows):
             relevance = _relevance(float(score), str(name), long_terms) if long_terms else 1.0
-            results.append((relevance, position, payload))
-        if long_terms:
-            results.sort(key=lambda r: (-r[0], r[1]))
+            results.append((relevance, bool(installed), position, payload))
+        if long_terms:  # equally relevant: what the user already has comes first
+            results.sort(key=lambda r: (-r[0], not r[1], r[2]))
         return [
             LibraryResult(entry=LibraryEntry.model_validate_json(payload), relevance=relevance)
-            for relevance, _pos, payload in results[: query.limit]
+            for relevance, _installed, _pos, payload in results[: query.limit]
         ]

@@ -82,7 +82,10 @@ class SlotRepository:
             with self.db.transaction() as conn:
                 conn.execute(
                     insert(SLOTS).values(
-                        name=name, capability=capability, description=description, created_at=utcnow()
+                        name=name,
+                        capability=capability,
+                        description=description,
+                        created_at=utcnow(),
                     )
                 )
         except IntegrityError:
@@ -171,7 +174,9 @@ class SlotRepository:
     def set_mlflow_version(self, version_id: int, mlflow_version: str) -> None:
         with self.db.transaction() as conn:
             conn.execute(
-                update(VERSIONS).where(VERSIONS.c.id == version_id).values(mlflow_version=mlflow_version)
+                update(VERSIONS)
+                .where(VERSIONS.c.id == version_id)
+                .values(mlflow_version=mlflow_version)
             )
 
     def activate(

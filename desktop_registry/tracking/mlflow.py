@@ -245,9 +245,7 @@ class MlflowTracker:
         import mlflow.artifacts
 
         with self._errors(f"reading {path}"):
-            return str(
-                mlflow.artifacts.load_text(f"{self._run_artifact_uri(run_id)}/{path}")
-            )
+            return str(mlflow.artifacts.load_text(f"{self._run_artifact_uri(run_id)}/{path}"))
 
     def _run_artifact_uri(self, run_id: str) -> str:
         return str(self._client().get_run(run_id).info.artifact_uri)
@@ -262,9 +260,7 @@ class MlflowTracker:
                 return out
             token = None
             while True:
-                page = client.search_runs(
-                    list(experiments), max_results=1000, page_token=token
-                )
+                page = client.search_runs(list(experiments), max_results=1000, page_token=token)
                 for run in page:
                     started = run.info.start_time
                     out.append(

@@ -144,11 +144,13 @@ class CompareView(QWidget):
             self.input.busy(False)
 
     def _save(self, names: list[str]) -> None:
+        # Columns move in step (one user turn, one reply each), so turn i is index i everywhere.
         merged: list[SavedMessage] = []
-        for slot in self.slots:
-            for message in slot.column.history:
-                if message.role == "assistant" or slot is self.slots[0]:
-                    merged.append(message)
+        for i, message in enumerate(self.slots[0].column.history):
+            if message.role == "user":
+                merged.append(message)
+            else:
+                merged.extend(s.column.history[i] for s in self.slots if i < len(s.column.history))
         self.conversation = self.conversation.model_copy(
             update={
                 "models": names,

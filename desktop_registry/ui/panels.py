@@ -5,4 +5,7 @@ Each entry: (tab title, "module:factory"); the factory takes (ctx, window) and r
 
 from __future__ import annotations
 
-PANEL_FACTORIES: list[tuple[str, str]] = []
+PANEL_FACTORIES: list[tuple[str, str]] = [
+    ("Library", "desktop_registry.ui.library_view:create"),
+    ("Slots", "desktop_registry.ui.slots_view:create"),
+]

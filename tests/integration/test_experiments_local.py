@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.servers.ollama_emulator import OllamaEmulator, standard_models
 
 from desktop_registry.domain import Kind, Source
 from desktop_registry.domain.chat import ChatMessage
@@ -22,6 +21,7 @@ from desktop_registry.services.sync import OllamaSync
 from desktop_registry.sources.ollama import OllamaSource
 from desktop_registry.storage import Database, ModelRepository
 from desktop_registry.tracking.mlflow import MlflowTracker, default_tracking_uri
+from tests.servers.ollama_emulator import OllamaEmulator, standard_models
 
 
 class Lab:
@@ -197,13 +197,13 @@ def test_a_variant_name_already_taken_is_refused(lab):
         "options": {"seed": 7},
     }
     lab.create(recipe)
-    with pytest.raises(UserInputError, match="^name: "):
+    with pytest.raises(UserInputError, match=r"^name: "):
         lab.create(recipe)
     assert len(create_bodies(lab.emu)) == 1
 
 
 def test_an_embedding_model_cannot_get_a_prompt_variant(lab):
-    with pytest.raises(UserInputError, match="^base: nomic-embed-text"):
+    with pytest.raises(UserInputError, match=r"^base: nomic-embed-text"):
         lab.create(
             {
                 "type": "prompt_engineering",

@@ -11,14 +11,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.servers.github_models_emulator import GitHubModelsEmulator
-from tests.servers.ollama_emulator import EmulatedModel, OllamaEmulator
 
 from desktop_registry.app import AppContext, build_context
 from desktop_registry.config import Settings
 from desktop_registry.domain import Kind, Source
 from desktop_registry.domain.chat import ChatChunk, ChatMessage
 from desktop_registry.errors import SourceError, UserInputError
+from tests.servers.github_models_emulator import GitHubModelsEmulator
+from tests.servers.ollama_emulator import EmulatedModel, OllamaEmulator
 
 QUESTION = [ChatMessage(role="user", content="What is the capital of France? One word.")]
 

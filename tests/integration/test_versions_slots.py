@@ -128,11 +128,11 @@ def test_embedding_slot_refuses_a_different_dimension_without_reindex_acknowledg
 def test_a_version_must_have_the_slots_capability(db):
     svc = service(db)
     svc.create_slot("text embedding", "embedding")
-    with pytest.raises(UserInputError, match="^model: llama3.1:8b does not have the 'embedding'"):
+    with pytest.raises(UserInputError, match=r"^model: llama3.1:8b does not have the 'embedding'"):
         svc.add_version("text embedding", "llama3.1:8b", "1.0.0")
-    with pytest.raises(UserInputError, match="^version: "):
+    with pytest.raises(UserInputError, match=r"^version: "):
         svc.add_version("text embedding", "nomic-embed-text", "v1")
-    with pytest.raises(UserInputError, match="^capability: "):
+    with pytest.raises(UserInputError, match=r"^capability: "):
         svc.create_slot("captions", "captioning")
 
 
@@ -144,7 +144,7 @@ def test_rollback_without_a_switch_and_switch_to_the_active_version_are_refused(
         svc.rollback("text embedding")
     with pytest.raises(UserInputError, match="already active"):
         svc.switch("text embedding", "1.0.0")
-    with pytest.raises(UserInputError, match="^version: .*no version 9.9.9"):
+    with pytest.raises(UserInputError, match=r"^version: .*no version 9.9.9"):
         svc.switch("text embedding", "9.9.9")
 
 

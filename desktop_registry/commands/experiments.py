@@ -1,0 +1,340 @@
+"""CLI for experiments and slots: `experiment create|list|sync-mlflow`, `slot …`, `export-modelfile`.
+
+Exit codes follow cli.py (0 ok, 1 user error, 2 a server failing); never prints a secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+from desktop_registry.app import AppContext
+from desktop_registry.domain import ModelRecord
+from desktop_registry.errors import UserInputError
+from desktop_registry.services.experiment_recipes import CombinationRule, ExperimentType
+
+_SHORT = {
+    "parameter_tuning": "params",
+    "prompt_engineering": "prompt",
+    "ensemble": "ensemble",
+    "fine_tuning": "ft",
+}
+
+
+def _print_json(data: Any) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
+
+
+def _value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _pairs(items: list[str] | None, flag: str) -> list[tuple[str, str]]:
+    out = []
+    for item in items or []:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserInputError(f"{flag} {item!r}: expected KEY=VALUE")
+        out.append((key.strip(), value))
+    return out
+
+
+def _options(items: list[str] | None) -> dict[str, Any]:
+    options: dict[str, Any] = {}
+    for key, value in _pairs(items, "--param"):
+        if key == "stop":  # Ollama takes several stop sequences: repeat --param stop=…
+            options.setdefault("stop", []).append(value)
+        else:
+            options[key] = _value(value)
+    return options
+
+
+def default_name(kind: str, anchor: str, recipe: dict[str, Any]) -> str:
+    stem = re.sub(r"[^A-Za-z0-9_.-]+", "-", anchor).strip("-.") or "model"
+    digest = hashlib.sha256(json.dumps(recipe, sort_keys=True).encode()).hexdigest()[:6]
+    return f"{stem}-{_SHORT[kind]}-{digest}"
+
+
+def recipe_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    recipe: dict[str, Any] = {"type": args.type}
+    if args.description:
+        recipe["description"] = args.description
+    options = _options(args.param)
+    if args.type == "ensemble":
+        recipe.update(members=args.member or [], rule=args.rule, judge=args.judge)
+    else:
+        if not args.base:
+            raise UserInputError("base: required (--base MODEL)")
+        recipe["base"] = args.base
+    if args.type == "prompt_engineering":
+        shots = []
+        for shot in args.shot or []:
+            user, sep, assistant = shot.partition("=>")
+            if not sep:
+                raise UserInputError(f"few_shot {shot!r}: expected 'USER => ASSISTANT'")
+            shots.append({"user": user.strip(), "assistant": assistant.strip()})
+        recipe.update(
+            system=args.system or "",
+            template=args.template or "",
+            variables=dict(_pairs(args.var, "--var")),
+            few_shot=shots,
+        )
+    if args.type == "fine_tuning":
+        recipe.update(
+            adapter_path=args.adapter or "",
+            adapter_digest=args.adapter_digest or "",
+            dataset=args.dataset or "",
+            system=args.system or "",
+        )
+        if options:
+            raise UserInputError("options: a fine-tune takes no --param; make a variant of it")
+    elif options or args.type == "parameter_tuning":
+        recipe["options"] = options
+    anchor = args.base or "+".join(args.member or []) or "ensemble"
+    recipe["name"] = args.name or default_name(args.type, anchor, recipe)
+    return recipe
+
+
+def _row(record: ModelRecord) -> dict[str, Any]:
+    recipe = record.parameters.get("experiment") or {}
+    tracking = record.parameters.get("mlflow") or {}
+    return {
+        "name": record.name,
+        "type": recipe.get("type", ""),
+        "kind": record.kind.value,
+        "source": record.source.value,
+        "serving": record.serving.value,
+        "parent_id": record.parent_id,
+        "recipe": recipe,
+        "mlflow_run_id": tracking.get("run_id", ""),
+        "tracking_uri": tracking.get("tracking_uri", ""),
+        "tracking_error": tracking.get("error", ""),
+    }
+
+
+# ----- experiment ------------------------------------------------------------------------
+def cmd_experiment_create(args: argparse.Namespace, ctx: AppContext) -> int:
+    recipe = recipe_from_args(args)
+
+    async def run() -> ModelRecord:
+        try:
+            return await ctx.experiments(tracked=not args.no_track).create(recipe)
+        finally:
+            await ctx.aclose()
+
+    record = asyncio.run(run())
+    row = _row(record)
+    if args.json:
+        _print_json(row)
+    else:
+        print(f"Created {record.name} ({row['type']}, {record.kind.value}, {record.serving.value})")
+        if row["mlflow_run_id"]:
+            print(f"  MLflow run {row['mlflow_run_id']} at {row['tracking_uri']}")
+    if row["tracking_error"]:
+        print(
+            f"warning: the experiment was created but not tracked: {row['tracking_error']}",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def cmd_experiment_list(args: argparse.Namespace, ctx: AppContext) -> int:
+    rows = [_row(r) for r in ctx.experiments(tracked=False).list()]
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("No experiments yet. `desktop-registry-cli experiment create --help` shows how.")
+        return 0
+    for row in rows:
+        parent = ctx.models.get(row["parent_id"]).name if row["parent_id"] else "-"
+        print(
+            f"{row['name']:<32} {row['type']:<20} {row['serving']:<7} from {parent}  "
+            f"run {row['mlflow_run_id'] or '-'}"
+        )
+    return 0
+
+
+def cmd_experiment_sync(args: argparse.Namespace, ctx: AppContext) -> int:
+    report = ctx.mlflow_sync().run_blocking()
+    if args.json:
+        _print_json(report.model_dump(mode="json"))
+    else:
+        print(
+            f"MLflow at {ctx.tracker().uri}: {len(report.added)} added, "
+            f"{report.unchanged} already known"
+        )
+    return 0
+
+
+def cmd_export_modelfile(args: argparse.Namespace, ctx: AppContext) -> int:
+    text = ctx.experiments(tracked=False).modelfile(args.name)
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"Wrote {args.output}. Recreate with: ollama create NAME -f {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+# ----- slot ------------------------------------------------------------------------------
+def cmd_slot_create(args: argparse.Namespace, ctx: AppContext) -> int:
+    slot = ctx.versions(tracked=False).create_slot(args.name, args.capability, args.description)
+    print(f"Created slot {slot.name!r} for {slot.capability} models. Add versions with `slot add`.")
+    return 0
+
+
+def cmd_slot_add(args: argparse.Namespace, ctx: AppContext) -> int:
+    config = {k: _value(v) for k, v in _pairs(args.config, "--config")}
+    added = ctx.versions().add_version(
+        args.name, args.model, args.version, config=config, checkpoint_digest=args.digest
+    )
+    state = "active" if added.active else "inactive"
+    print(f"Added {added.model_name} as {args.name} {added.version} ({state}).")
+    return 0
+
+
+def cmd_slot_switch(args: argparse.Namespace, ctx: AppContext) -> int:
+    change = ctx.versions().switch(
+        args.name, args.version, reason=args.reason, acknowledge_reindex=args.reindex
+    )
+    print(f"{args.name}: {change.from_version} → {change.to_version}")
+    return 0
+
+
+def cmd_slot_rollback(args: argparse.Namespace, ctx: AppContext) -> int:
+    change = ctx.versions().rollback(
+        args.name, reason=args.reason, acknowledge_reindex=args.reindex
+    )
+    print(f"{args.name}: rolled back {change.from_version} → {change.to_version}")
+    return 0
+
+
+def cmd_slot_history(args: argparse.Namespace, ctx: AppContext) -> int:
+    history = ctx.versions(tracked=False).history(args.name)
+    if args.json:
+        _print_json([h.model_dump(mode="json") for h in history])
+        return 0
+    if not history:
+        print(f"{args.name} has not been switched yet.")
+    for h in history:
+        verb = "rollback" if h.action == "slot_rollback" else "switch"
+        print(
+            f"{h.at:%Y-%m-%d %H:%M:%S}  {verb:<8} {h.from_version} → {h.to_version}  "
+            f"by {h.actor}" + (f": {h.reason}" if h.reason else "")
+        )
+    return 0
+
+
+def cmd_slot_list(args: argparse.Namespace, ctx: AppContext) -> int:
+    service = ctx.versions(tracked=False)
+    rows = []
+    for slot in service.slots.slots():
+        versions = service.slots.versions(slot.id)
+        active = next((v for v in versions if v.active), None)
+        rows.append(
+            {
+                "name": slot.name,
+                "capability": slot.capability,
+                "active_version": active.version if active else None,
+                "active_model": active.model_name if active else None,
+                "versions": [v.model_dump(mode="json") for v in versions],
+            }
+        )
+    if args.json:
+        _print_json(rows)
+        return 0
+    for row in rows:
+        print(
+            f"{row['name']:<24} {row['capability']:<10} "
+            f"{row['active_version'] or '-'} ({row['active_model'] or 'no version'})"
+        )
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("experiment", help="derive and track experimental models")
+    esub = p.add_subparsers(dest="experiment_command", required=True, metavar="ACTION")
+
+    c = esub.add_parser("create", help="create a variant, ensemble or fine-tune record")
+    c.add_argument("--type", required=True, choices=[t.value for t in ExperimentType])
+    c.add_argument("--base", help="the model the experiment derives from")
+    c.add_argument("--name", help="the new model's name (default: derived from base and recipe)")
+    c.add_argument(
+        "--param",
+        action="append",
+        metavar="OPTION=VALUE",
+        help="a generation option, e.g. temperature=0.2 (repeat)",
+    )
+    c.add_argument("--system", help="system prompt; {{var}} placeholders are filled from --var")
+    c.add_argument("--var", action="append", metavar="NAME=VALUE")
+    c.add_argument(
+        "--shot", action="append", metavar="'USER => ASSISTANT'", help="a few-shot example (repeat)"
+    )
+    c.add_argument("--template", help="an Ollama prompt template replacing the base's")
+    c.add_argument("--member", action="append", help="an ensemble member (2-5)")
+    c.add_argument("--rule", default="majority_vote", choices=[r.value for r in CombinationRule])
+    c.add_argument("--judge", help="the judge model for --rule judge")
+    c.add_argument("--adapter", help="fine-tune: the adapter file to apply")
+    c.add_argument("--adapter-digest", help="fine-tune: a blob digest Ollama already has")
+    c.add_argument("--dataset", help="fine-tune: the dataset it was trained on")
+    c.add_argument("--description", default="")
+    c.add_argument("--no-track", action="store_true", help="do not log the run to MLflow")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_experiment_create)
+
+    c = esub.add_parser("list", help="list experiments")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_experiment_list)
+
+    c = esub.add_parser("sync-mlflow", help="bring MLflow runs and versions into the registry")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_experiment_sync)
+
+    p = sub.add_parser("export-modelfile", help="print an experiment's Ollama Modelfile")
+    p.add_argument("name")
+    p.add_argument("-o", "--output", help="write to this file instead")
+    p.set_defaults(func=cmd_export_modelfile)
+
+    p = sub.add_parser("slot", help="slots (roles) and their active versions")
+    ssub = p.add_subparsers(dest="slot_command", required=True, metavar="ACTION")
+    c = ssub.add_parser("create", help="create a slot, e.g. 'text embedding'")
+    c.add_argument("name")
+    c.add_argument("--capability", required=True, help="what every version must do (embedding, …)")
+    c.add_argument("--description", default="")
+    c.set_defaults(func=cmd_slot_create)
+    c = ssub.add_parser("add", help="add a model as a version of a slot")
+    c.add_argument("name")
+    c.add_argument("model")
+    c.add_argument("--version", required=True, help="semantic version, e.g. 1.2.0")
+    c.add_argument("--config", action="append", metavar="KEY=VALUE")
+    c.add_argument("--digest", help="checkpoint digest (default: the model's digest)")
+    c.set_defaults(func=cmd_slot_add)
+    for action, func in (("switch", cmd_slot_switch), ("rollback", cmd_slot_rollback)):
+        c = ssub.add_parser(action, help=f"{action} the active version")
+        c.add_argument("name")
+        if action == "switch":
+            c.add_argument("version")
+        c.add_argument("--reason", default="")
+        c.add_argument(
+            "--reindex",
+            action="store_true",
+            help="confirm stored embeddings will be re-indexed (dimension change)",
+        )
+        c.set_defaults(func=func)
+    c = ssub.add_parser("history", help="who switched what, when and why")
+    c.add_argument("name")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_slot_history)
+    c = ssub.add_parser("list", help="slots and their active versions")
+    c.add_argument("--json", action="store_true")
+    c.set_defaults(func=cmd_slot_list)

@@ -1,0 +1,237 @@
+"""The Jobs panel: every job with a progress bar, its log, and Cancel / Resume.
+
+Observes jobs (live updates plus a light periodic re-read for other processes); never runs one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QRect,
+    Qt,
+    QTimer,
+)
+from PySide6.QtGui import QPainter
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionProgressBar,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_registry.domain.jobs import JobRecord, JobState
+from desktop_registry.errors import RegistryError
+from desktop_registry.services.jobs import JobUpdate
+
+COLUMNS = ("Job", "Kind", "State", "Progress", "Status", "Started")
+PROGRESS_COLUMN = 3
+Index = QModelIndex | QPersistentModelIndex
+
+
+class JobsTable(QAbstractTableModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.jobs: list[JobRecord] = []
+
+    def set_jobs(self, jobs: list[JobRecord]) -> None:
+        self.beginResetModel()
+        self.jobs = jobs
+        self.endResetModel()
+
+    def apply(self, update: JobUpdate) -> bool:
+        for row, job in enumerate(self.jobs):
+            if job.id == update.job_id:
+                self.jobs[row] = job.model_copy(
+                    update={
+                        "state": update.state,
+                        "progress": update.progress,
+                        "message": update.message or job.message,
+                        "log": [*job.log, update.line] if update.line else job.log,
+                    }
+                )
+                self.dataChanged.emit(self.index(row, 0), self.index(row, len(COLUMNS) - 1))
+                return True
+        return False
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.jobs)
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    def data(self, index: Index, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        job = self.jobs[index.row()]
+        if role == Qt.ItemDataRole.UserRole:
+            return job.progress
+        if role != Qt.ItemDataRole.DisplayRole:
+            return None
+        started = job.started_at or job.created_at
+        return (
+            f"#{job.id} {job.title}",
+            job.kind,
+            job.state.value,
+            "" if job.progress is None else f"{job.progress * 100:.0f}%",
+            job.message,
+            started.astimezone().strftime("%Y-%m-%d %H:%M:%S") if started else "",
+        )[index.column()]
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        fraction = index.data(Qt.ItemDataRole.UserRole)
+        bar = QStyleOptionProgressBar()
+        bar.rect = QRect(option.rect.adjusted(2, 3, -2, -3))  # type: ignore[attr-defined]
+        bar.minimum, bar.maximum = 0, 100
+        bar.progress = int((fraction or 0) * 100)
+        bar.text = "" if fraction is None else f"{bar.progress}%"
+        bar.textVisible = True
+        style = QApplication.style()
+        style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)
+
+
+class JobsPanel(QWidget):
+    def __init__(self, window: Any) -> None:
+        super().__init__()
+        self.window_ = window
+        self.jobs = window.ctx.jobs()
+        self.table_model = JobsTable()
+        self.table = QTableView()
+        self.table.setModel(self.table_model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
+        header.resizeSection(PROGRESS_COLUMN, 140)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(5, QHeaderView.ResizeMode.ResizeToContents)
+        self.log = QPlainTextEdit()
+        self.log.setReadOnly(True)
+        self.log.setPlaceholderText("Select a job to see its log.")
+        self.cancel_button = QPushButton("Cancel")
+        self.resume_button = QPushButton("Resume")
+        self.refresh_button = QPushButton("Refresh")
+        self.summary = QLabel("")
+        self.summary.setObjectName("muted")
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.summary, 1)
+        for b in (self.refresh_button, self.resume_button, self.cancel_button):
+            buttons.addWidget(b)
+        split = QSplitter(Qt.Orientation.Vertical)
+        split.addWidget(self.table)
+        split.addWidget(self.log)
+        split.setStretchFactor(0, 3)
+        split.setStretchFactor(1, 2)
+        layout = QVBoxLayout(self)
+        layout.addLayout(buttons)
+        layout.addWidget(split, 1)
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        self.resume_button.clicked.connect(self.resume_selected)
+        self.refresh_button.clicked.connect(self.reload)
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._selection())
+        self._unsubscribe = self.jobs.subscribe(self._on_update)
+        self.timer = QTimer(self)
+        self.timer.setInterval(2000)  # jobs of other processes (a CLI pull) show up too
+        self.timer.timeout.connect(self.reload)
+        self.timer.start()
+        self.reload()
+
+    def selected(self) -> JobRecord | None:
+        rows = self.table.selectionModel().selectedRows()
+        if not rows:
+            return None
+        return self.table_model.jobs[rows[0].row()]
+
+    def reload(self) -> None:
+        selected = self.selected()
+        try:
+            jobs = self.jobs.list(limit=200)
+        except RegistryError as exc:
+            self.window_.report(str(exc))
+            return
+        self.table_model.set_jobs(jobs)
+        if selected is not None:
+            for row, job in enumerate(jobs):
+                if job.id == selected.id:
+                    self.table.selectRow(row)
+        running = sum(1 for j in jobs if j.state is JobState.RUNNING)
+        interrupted = sum(1 for j in jobs if j.state is JobState.INTERRUPTED)
+        text = f"{len(jobs)} jobs · {running} running"
+        if interrupted:
+            text += f" · {interrupted} interrupted (select one and Resume)"
+        self.summary.setText(text)
+        self._selection()
+
+    def _on_update(self, update: JobUpdate) -> None:
+        if not self.table_model.apply(update):
+            self.reload()
+            return
+        job = self.selected()
+        if job is not None and job.id == update.job_id:
+            if update.line:
+                self.log.appendPlainText(update.line)
+            self._buttons(job)
+
+    def _selection(self) -> None:
+        job = self.selected()
+        if job is None:
+            self.log.clear()
+            self._buttons(None)
+            return
+        lines = list(job.log)
+        if job.error and (not lines or job.error not in lines[-1]):
+            lines.append(f"error: {job.error}")
+        text = "\n".join(lines)
+        if self.log.toPlainText() != text:
+            self.log.setPlainText(text)
+            self.log.verticalScrollBar().setValue(self.log.verticalScrollBar().maximum())
+        self._buttons(job)
+
+    def _buttons(self, job: JobRecord | None) -> None:
+        self.cancel_button.setEnabled(job is not None and not job.state.finished)
+        self.resume_button.setEnabled(job is not None and self.jobs.can_resume(job))
+
+    def cancel_selected(self) -> None:
+        job = self.selected()
+        if job is not None:
+            try:
+                self.jobs.cancel(job.id)
+            except RegistryError as exc:
+                self.window_.report(str(exc))
+
+    def resume_selected(self) -> None:
+        job = self.selected()
+        if job is not None:
+            try:
+                self.jobs.resume(job.id)
+            except RegistryError as exc:
+                self.window_.report(str(exc))
+            self.reload()
+
+    def closeEvent(self, event: Any) -> None:
+        self._unsubscribe()
+        super().closeEvent(event)

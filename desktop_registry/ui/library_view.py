@@ -1,0 +1,270 @@
+"""The Library panel: search the catalog and registry, see what fits (green/amber/red), pull, compare.
+
+Shows services' answers; never estimates, pulls or probes hardware itself (the window owns pulling).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    Qt,
+    QTimer,
+    Signal,
+)
+from PySide6.QtGui import QBrush, QColor
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_registry.domain.library import LibraryCategory, LibraryQuery, SizeClass
+from desktop_registry.errors import RegistryError
+from desktop_registry.services.compatibility import CompatibilityReport, CompatibilityService, Fit
+from desktop_registry.services.hardware import HardwareProfile
+from desktop_registry.services.library import LibraryService
+from desktop_registry.services.model_comparison import ComparisonService
+from desktop_registry.services.recommend import RecommendationService
+from desktop_registry.ui.model_compare_table import BADGE_COLORS, ModelCompareTable
+from desktop_registry.ui.recommend_dialog import RecommendDialog
+
+COLUMNS = ("Name", "Params", "Download", "Categories", "Fit", "Memory", "State", "Relevance")
+BADGE_TEXT = {"green": "● fits GPU", "amber": "● slow fit", "red": "● too big"}
+GIB = 1024**3
+
+
+class LibraryTable(QAbstractTableModel):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[tuple[Any, CompatibilityReport | None]] = []  # (LibraryResult, report)
+
+    def set_rows(self, rows: list[tuple[Any, CompatibilityReport | None]]) -> None:
+        self.beginResetModel()
+        self.rows = rows
+        self.endResetModel()
+
+    def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return len(COLUMNS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+        if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
+            return COLUMNS[section]
+        return None
+
+    @staticmethod
+    def badge(report: CompatibilityReport | None) -> str:
+        return "green" if report is None else report.fit.badge
+
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+        if not index.isValid():
+            return None
+        result, report = self.rows[index.row()]
+        entry = result.entry
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 4:
+                return "● remote" if report is None else BADGE_TEXT[report.fit.badge]
+            state = "installed" if entry.installed else ("remote" if entry.remote else "")
+            return (
+                entry.name,
+                entry.parameter_size or "-",
+                f"{entry.size_bytes / 1e9:.1f} GB" if entry.size_bytes else "-",
+                ", ".join(c.value for c in entry.categories),
+                "",
+                f"{report.estimate.total_bytes / GIB:.1f} GiB" if report else "-",
+                state,
+                f"{result.relevance:.2f}",
+            )[col]
+        if role == Qt.ItemDataRole.BackgroundRole and col == 4:
+            return QBrush(QColor(BADGE_COLORS[self.badge(report)]))
+        if role == Qt.ItemDataRole.ForegroundRole and col == 4:
+            return QBrush(QColor("white"))
+        if role == Qt.ItemDataRole.ToolTipRole:
+            if report is None:
+                return "Served remotely: needs no local memory."
+            lines = [report.fit.label + ": " + report.reason, *report.warnings]
+            lines += [f"→ {s.text}" for s in report.suggestions]
+            return "\n".join(lines)
+        return None
+
+
+class LibraryView(QWidget):
+    pull_requested = Signal(str)
+
+    def __init__(
+        self,
+        library: LibraryService,
+        compatibility: CompatibilityService,
+        recommendations: RecommendationService,
+        comparison: ComparisonService,
+        *,
+        window: Any = None,
+        hardware: HardwareProfile | None = None,
+    ) -> None:
+        super().__init__()
+        self.library = library
+        self.compatibility = compatibility
+        self.recommendations = recommendations
+        self.comparison = comparison
+        self.window_ref = window
+        self.hardware = hardware
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search models: name, family, description, tags…")
+        self.category = self._combo("any category", [(c.value.replace("_", " "), c) for c in LibraryCategory])  # fmt: skip
+        self.capability = self._combo("any capability", [(c, c) for c in ("completion", "tools", "vision", "embedding", "thinking", "insert")])  # fmt: skip
+        self.size = self._combo("any size", [(s.value, s) for s in SizeClass])
+        self.installed = self._combo("installed or not", [("installed", True), ("not installed", False)])  # fmt: skip
+        self.where = self._combo("local and remote", [("local", False), ("remote", True)])
+        self.ctx = QSpinBox()
+        self.ctx.setRange(512, 1_048_576)
+        self.ctx.setSingleStep(2048)
+        self.ctx.setValue(8192)
+        self.ctx.setPrefix("ctx ")
+        self.table_model = LibraryTable()
+        self.table = QTableView()
+        self.table.setModel(self.table_model)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.pull_button = QPushButton("Pull")
+        self.pull_button.clicked.connect(self.pull_selected)
+        self.compare_button = QPushButton("Compare selected")
+        self.compare_button.clicked.connect(self.compare_selected)
+        self.recommend_button = QPushButton("Recommend…")
+        self.recommend_button.clicked.connect(self.open_recommend)
+        self.status = QLabel()
+        self.compare_table = ModelCompareTable()
+        self.compare_table.setVisible(False)
+        filters = QHBoxLayout()
+        filters.addWidget(self.search, 3)
+        for widget in (self.category, self.capability, self.size, self.installed, self.where, self.ctx):  # fmt: skip
+            filters.addWidget(widget)
+        actions = QHBoxLayout()
+        actions.addWidget(self.status, 1)
+        for button in (self.recommend_button, self.compare_button, self.pull_button):
+            actions.addWidget(button)
+        splitter = QSplitter(Qt.Orientation.Vertical)
+        splitter.addWidget(self.table)
+        splitter.addWidget(self.compare_table)
+        layout = QVBoxLayout(self)
+        layout.addLayout(filters)
+        layout.addWidget(splitter, 1)
+        layout.addLayout(actions)
+        self._debounce = QTimer(self)
+        self._debounce.setSingleShot(True)
+        self._debounce.setInterval(150)
+        self._debounce.timeout.connect(self.refresh)
+        self.search.textChanged.connect(lambda _t: self._debounce.start())
+        for combo in (self.category, self.capability, self.size, self.installed, self.where):
+            combo.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.ctx.valueChanged.connect(lambda _v: self._debounce.start())
+        self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
+        self.refresh()
+
+    @staticmethod
+    def _combo(label: str, items: list[tuple[str, Any]]) -> QComboBox:
+        combo = QComboBox()
+        combo.addItem(label, None)
+        for text, value in items:
+            combo.addItem(text, value)
+        return combo
+
+    def query(self) -> LibraryQuery:
+        return LibraryQuery(
+            text=self.search.text(),
+            category=self.category.currentData(),
+            capability=self.capability.currentData(),
+            size_class=self.size.currentData(),
+            installed=self.installed.currentData(),
+            remote=self.where.currentData(),
+            limit=200,
+        )
+
+    def refresh(self) -> None:
+        try:
+            results = self.library.search(self.query())
+            rows = []
+            for result in results:
+                report = None
+                if not result.entry.remote:
+                    report = self.compatibility.check_entry(
+                        result.entry, self.ctx.value(), hardware=self.hardware
+                    )
+                rows.append((result, report))
+        except RegistryError as exc:
+            self.status.setText(str(exc))
+            return
+        self.table_model.set_rows(rows)
+        fits = sum(1 for _, r in rows if r is not None and r.fit is not Fit.DOES_NOT_FIT)
+        profile = self.compatibility.profile(self.hardware)
+        self.status.setText(f"{len(rows)} models, {fits} fit this machine ({profile.summary()})")
+        self._update_buttons()
+
+    def selected_entries(self) -> list[Any]:
+        rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
+        return [self.table_model.rows[r][0].entry for r in rows]
+
+    def _update_buttons(self) -> None:
+        selected = self.selected_entries()
+        self.pull_button.setEnabled(len(selected) == 1 and selected[0].pullable)
+        self.compare_button.setEnabled(2 <= len(selected) <= 6)
+
+    def pull_selected(self) -> None:
+        selected = self.selected_entries()
+        if len(selected) != 1:
+            self.status.setText("Select one model to pull.")
+            return
+        self.request_pull(selected[0].name)
+
+    def request_pull(self, name: str) -> None:
+        self.pull_requested.emit(name)
+        opener = getattr(self.window_ref, "open_pull_dialog", None)
+        if callable(opener):
+            opener(name)
+        else:
+            self.status.setText(
+                f"Pull {name}: run `ollama pull {name}` (no pull dialog in this window)"
+            )
+
+    def compare_selected(self) -> None:
+        names = [e.name for e in self.selected_entries()]
+        try:
+            result = self.comparison.compare(
+                names, context_length=self.ctx.value(), hardware=self.hardware
+            )
+        except RegistryError as exc:
+            self.status.setText(str(exc))
+            return
+        self.compare_table.show_comparison(result)
+        self.compare_table.setVisible(True)
+
+    def open_recommend(self) -> RecommendDialog:
+        dialog = RecommendDialog(self.recommendations, hardware=self.hardware, parent=self)
+        dialog.pull_requested.connect(self.request_pull)
+        dialog.show()
+        dialog.run()
+        return dialog
+
+
+def create(ctx: Any, window: Any) -> QWidget:
+    library = ctx.library()
+    compatibility = CompatibilityService(ctx.hardware(), library)
+    recommendations = RecommendationService(library, compatibility)
+    comparison = ComparisonService(library, compatibility, recommendations)
+    return LibraryView(library, compatibility, recommendations, comparison, window=window)

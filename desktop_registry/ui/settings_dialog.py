@@ -1,0 +1,228 @@
+"""Settings: Ollama URL (with Test), GitHub token, OpenAI-compatible endpoints, data dir, theme.
+
+Secrets go to the keyring through TokenStore/EndpointStore only; never shown back or logged.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+)
+
+from desktop_registry.config import normalise_ollama_host
+from desktop_registry.errors import RegistryError
+from desktop_registry.sources.ollama import OllamaSource
+from desktop_registry.ui.theme import THEMES
+
+
+class SettingsDialog(QDialog):
+    def __init__(self, window: Any) -> None:
+        super().__init__(window)
+        self.window_ = window
+        ctx = window.ctx
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(560)
+        layout = QVBoxLayout(self)
+
+        ollama = QGroupBox("Ollama")
+        form = QFormLayout(ollama)
+        self.ollama_url = QLineEdit(ctx.settings.ollama_url)
+        self.test_button = QPushButton("Test")
+        self.test_result = QLabel("")
+        self.test_result.setWordWrap(True)
+        row = QHBoxLayout()
+        row.addWidget(self.ollama_url, 1)
+        row.addWidget(self.test_button)
+        form.addRow("URL", row)
+        form.addRow("", self.test_result)
+        layout.addWidget(ollama)
+
+        github = QGroupBox("GitHub Models")
+        form = QFormLayout(github)
+        self.token = QLineEdit()
+        self.token.setEchoMode(QLineEdit.EchoMode.Password)
+        self.token_state = QLabel("")
+        self.token_state.setWordWrap(True)
+        self.clear_token = QPushButton("Remove token")
+        row = QHBoxLayout()
+        row.addWidget(self.token, 1)
+        row.addWidget(self.clear_token)
+        form.addRow("Token", row)
+        form.addRow("", self.token_state)
+        layout.addWidget(github)
+
+        endpoints = QGroupBox("OpenAI-compatible endpoints")
+        box = QVBoxLayout(endpoints)
+        self.endpoint_list = QListWidget()
+        self.endpoint_list.setMaximumHeight(90)
+        box.addWidget(self.endpoint_list)
+        row = QHBoxLayout()
+        self.endpoint_name = QLineEdit()
+        self.endpoint_name.setPlaceholderText("name (e.g. lmstudio)")
+        self.endpoint_url = QLineEdit()
+        self.endpoint_url.setPlaceholderText("http://localhost:1234/v1")
+        self.endpoint_key = QLineEdit()
+        self.endpoint_key.setPlaceholderText("API key (optional)")
+        self.endpoint_key.setEchoMode(QLineEdit.EchoMode.Password)
+        self.add_endpoint = QPushButton("Add")
+        self.remove_endpoint = QPushButton("Remove selected")
+        for w in (self.endpoint_name, self.endpoint_url, self.endpoint_key, self.add_endpoint):
+            row.addWidget(w)
+        box.addLayout(row)
+        box.addWidget(self.remove_endpoint)
+        layout.addWidget(endpoints)
+
+        general = QGroupBox("General")
+        form = QFormLayout(general)
+        self.data_dir = QLineEdit(str(ctx.settings.home))
+        self.data_dir.setReadOnly(True)
+        self.choose_dir = QPushButton("Change…")
+        row = QHBoxLayout()
+        row.addWidget(self.data_dir, 1)
+        row.addWidget(self.choose_dir)
+        form.addRow("Data directory", row)
+        self.data_note = QLabel("")
+        self.data_note.setObjectName("muted")
+        form.addRow("", self.data_note)
+        self.theme = QComboBox()
+        self.theme.addItems(list(THEMES))
+        self.theme.setCurrentText(window.prefs.value("theme", "system"))
+        form.addRow("Theme", self.theme)
+        layout.addWidget(general)
+
+        self.message = QLabel("")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel
+        )
+        layout.addWidget(buttons)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        self.test_button.clicked.connect(
+            lambda: window.tasks.spawn(self.test_ollama(), "testing Ollama")
+        )
+        self.clear_token.clicked.connect(self._clear_token)
+        self.add_endpoint.clicked.connect(self._add_endpoint)
+        self.remove_endpoint.clicked.connect(self._remove_endpoint)
+        self.choose_dir.clicked.connect(self._choose_dir)
+        self._refresh_token_state()
+        self._refresh_endpoints()
+
+    # ----- Ollama ------------------------------------------------------------------------
+    async def test_ollama(self) -> bool:
+        url = normalise_ollama_host(self.ollama_url.text())
+        self.test_result.setText(f"Testing {url}…")
+        source = OllamaSource(url, timeout_s=5, connect_timeout_s=3)
+        try:
+            info = await source.version()
+            models = await source.list_models()
+        except RegistryError as exc:
+            self.test_result.setText(str(exc))
+            return False
+        finally:
+            await source.aclose()
+        self.test_result.setText(f"Ollama {info.version} at {url}: {len(models)} models.")
+        return True
+
+    # ----- GitHub token ------------------------------------------------------------------
+    def _refresh_token_state(self) -> None:
+        try:
+            status = self.window_.ctx.token_store().status()
+        except RegistryError as exc:
+            self.token_state.setText(str(exc))
+            return
+        text = {
+            "env": "Using GH_TOKEN/GITHUB_TOKEN from the environment (not stored).",
+            "keyring": "A token is stored in the system keyring.",
+            "file": "A token is stored in a private file. " + status.fallback_warning,
+            "none": "No token: GitHub Models are listed but cannot be called.",
+        }[status.source]
+        self.token_state.setText(text)
+        self.token.setPlaceholderText(
+            "paste a new token to replace it"
+            if status.source != "none"
+            else "ghp_… or github_pat_…"
+        )
+        self.clear_token.setEnabled(status.source in ("keyring", "file"))
+
+    def _clear_token(self) -> None:
+        try:
+            self.window_.ctx.token_store().clear()
+        except RegistryError as exc:
+            self.message.setText(str(exc))
+        self._refresh_token_state()
+
+    # ----- endpoints ---------------------------------------------------------------------
+    def _refresh_endpoints(self) -> None:
+        self.endpoint_list.clear()
+        try:
+            store = self.window_.ctx.endpoints()
+            for e in store.list():
+                key = " · key stored" if store.has_api_key(e.name) else ""
+                self.endpoint_list.addItem(f"{e.name}  {e.base_url}{key}")
+        except RegistryError as exc:
+            self.message.setText(str(exc))
+
+    def _add_endpoint(self) -> None:
+        try:
+            self.window_.ctx.endpoints().add(
+                self.endpoint_name.text().strip(),
+                self.endpoint_url.text().strip(),
+                self.endpoint_key.text().strip() or None,
+            )
+        except RegistryError as exc:
+            self.message.setText(str(exc))
+            return
+        for w in (self.endpoint_name, self.endpoint_url, self.endpoint_key):
+            w.clear()
+        self.message.setText("Endpoint added. Sync (Ctrl+R) to bring in its models.")
+        self._refresh_endpoints()
+
+    def _remove_endpoint(self) -> None:
+        item = self.endpoint_list.currentItem()
+        if item is None:
+            return
+        try:
+            self.window_.ctx.endpoints().remove(item.text().split()[0])
+        except RegistryError as exc:
+            self.message.setText(str(exc))
+        self._refresh_endpoints()
+
+    # ----- data dir ----------------------------------------------------------------------
+    def _choose_dir(self) -> None:
+        chosen = QFileDialog.getExistingDirectory(self, "Data directory", self.data_dir.text())
+        if chosen:
+            self.data_dir.setText(chosen)
+            self.data_note.setText("Takes effect the next time Desktop Registry starts.")
+
+    # ----- save --------------------------------------------------------------------------
+    def save(self) -> None:
+        token = self.token.text().strip()
+        if token:
+            try:
+                status = self.window_.ctx.token_store().set(token)
+            except RegistryError as exc:
+                self.message.setText(str(exc))
+                return
+            if status.fallback_warning:
+                self.window_.report(status.fallback_warning)
+        self.window_.apply_settings(
+            ollama_url=normalise_ollama_host(self.ollama_url.text()),
+            data_dir=self.data_dir.text(),
+            theme=self.theme.currentText(),
+        )
+        self.accept()
