@@ -120,6 +120,13 @@ def test_parameter_variant_becomes_an_ollama_model_that_chats_and_is_tracked(lab
     assert run.data.tags["source"] == "ollama"
     assert "PARAMETER temperature 0.2" in lab.tracker.artifact_text(run.info.run_id, "Modelfile")
     assert record.parameters["mlflow"]["model_version"] == "1"
+    lab.sync()  # the next Ollama sync sees it unchanged and keeps kind, lineage and recipe
+    again = lab.repo.resolve("llama-cold")
+    assert (again.kind, again.parent_id, again.parameters) == (
+        Kind.VARIANT,
+        record.parent_id,
+        record.parameters,
+    )
 
 
 def test_prompt_variant_sends_system_and_few_shot_messages_and_is_tracked(lab):
@@ -212,3 +219,42 @@ def test_an_embedding_model_cannot_get_a_prompt_variant(lab):
                 "system": "hi",
             }
         )
+
+
+def test_fine_tune_adapter_is_uploaded_and_registered_with_its_lineage_and_metrics(lab, tmp_path):
+    adapter = tmp_path / "adapter.gguf"
+    adapter.write_bytes(b"GGUF" + bytes(range(256)) * 64)
+    record = lab.create(
+        {
+            "type": "fine_tuning",
+            "name": "llama-support",
+            "base": "llama3.1:8b",
+            "adapter_path": str(adapter),
+            "dataset": "support-tickets.jsonl",
+            "metrics": {"eval_loss": 0.37},
+        }
+    )
+    (body,) = create_bodies(lab.emu)
+    digest = body["adapters"]["adapter.gguf"]
+    assert digest.startswith("sha256:") and lab.emu.blob_exists(digest)
+    assert body["from"] == "llama3.1:8b"
+    assert record.kind is Kind.EXPERIMENTAL
+    assert record.parent_id == lab.repo.resolve("llama3.1:8b").id
+    assert lab.chat("llama-support") == lab.emu.model("llama3.1:8b").reply
+    (run,) = mlflow_runs(lab.uri, "llama3.1:8b")
+    assert run.data.metrics == {"eval_loss": 0.37}
+    assert run.data.params["dataset"] == "support-tickets.jsonl"
+    assert run.data.tags["experiment_type"] == "fine_tuning"
+
+
+def test_fine_tune_of_a_missing_adapter_file_is_refused_naming_the_field(lab, tmp_path):
+    with pytest.raises(UserInputError, match=r"^adapter_path: "):
+        lab.create(
+            {
+                "type": "fine_tuning",
+                "name": "llama-x",
+                "base": "llama3.1:8b",
+                "adapter_path": str(tmp_path / "nope.gguf"),
+            }
+        )
+    assert create_bodies(lab.emu) == []

@@ -24,6 +24,7 @@ from desktop_registry.storage.slots import SlotRepository
 from desktop_registry.tracking.mlflow import MlflowTracker, default_tracking_uri
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.slow  # real subprocesses; still run in CI
 SLOT = "text embedding"
 
 CHILD = textwrap.dedent(
