@@ -139,7 +139,18 @@ class AppContext:
                     EndpointSync(self.endpoint_source(endpoint), self.models),
                 )
             )
+        if self.mlflow_store_exists():
+            syncs.append((Source.MLFLOW.value, self.mlflow_sync()))
         return SyncAll(syncs)
+
+    def mlflow_store_exists(self) -> bool:
+        """MLflow is read back only where there is a store: a team URI or a local mlflow.db."""
+        import os
+
+        return (
+            bool(os.environ.get("MLFLOW_TRACKING_URI"))
+            or (self.db.path.parent / "mlflow.db").exists()
+        )
 
     def serving(self) -> ServingService:
         """The one serving interface: Ollama locally, GitHub Models and each endpoint remotely."""

@@ -11,7 +11,7 @@ import time
 from collections.abc import Sequence
 from typing import Protocol
 
-from desktop_registry.domain import ModelRecord, ModelStatus, SourceSyncError, SyncReport
+from desktop_registry.domain import Kind, ModelRecord, ModelStatus, SourceSyncError, SyncReport
 from desktop_registry.domain.local import LocalModelSummary
 from desktop_registry.errors import RegistryError, SourceUnreachableError
 from desktop_registry.storage.repository import KnownModel, ModelRepository
@@ -67,7 +67,7 @@ class OllamaSync:
             if stored is None:
                 report.added.append(record.name)
             else:
-                record = record.model_copy(update={"id": stored.id})
+                record = record.model_copy(update={"id": stored.id, **self._kept(stored)})
                 if stored.status == ModelStatus.MISSING.value:
                     report.restored.append(record.name)
                 report.updated.append(record.name)
@@ -98,6 +98,18 @@ class OllamaSync:
         )
         report.duration_s = time.perf_counter() - started
         return report
+
+    def _kept(self, stored: KnownModel) -> dict[str, object]:
+        """What the registry knows that the server does not: a variant's kind, lineage, recipe."""
+        if stored.kind == Kind.BASE.value:
+            return {}
+        current = self.repository.get(stored.id)
+        return {
+            "kind": current.kind,
+            "parent_id": current.parent_id,
+            "parameters": current.parameters,
+            "description": current.description,
+        }
 
     async def _describe_all(
         self, summaries: Sequence[LocalModelSummary], report: SyncReport

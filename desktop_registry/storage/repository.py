@@ -72,6 +72,7 @@ class KnownModel:
     digest: str
     status: str
     has_dependants: bool
+    kind: str = "base"
 
 
 def _row_values(record: ModelRecord, now: datetime) -> dict[str, Any]:
@@ -513,10 +514,11 @@ class ModelRepository:
             MODELS.c.digest,
             MODELS.c.status,
             MODELS.c.id.in_(dependants).label("has_dependants"),
+            MODELS.c.kind,
         ).where(MODELS.c.source == source)
         with self.db.reading() as conn:
             return {
-                r.name: KnownModel(r.id, r.name, r.digest, r.status, bool(r.has_dependants))
+                r.name: KnownModel(r.id, r.name, r.digest, r.status, bool(r.has_dependants), r.kind)
                 for r in conn.execute(query)
             }
 

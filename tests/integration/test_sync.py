@@ -187,3 +187,32 @@ def test_unknown_model_is_a_user_error_with_exit_code_1(capsys, registry_path):
     code, _, err = run_cli(capsys, "--db", str(registry_path), "show", "no-such-model")
     assert code == 1
     assert "No model named 'no-such-model'" in err and "sync" in err
+
+
+def test_a_variants_kind_lineage_and_recipe_survive_a_digest_change(emulator, registry_path):
+    from desktop_registry.domain import Kind
+
+    db = Database.open(registry_path)
+    repo = ModelRepository(db)
+
+    async def sync():
+        async with OllamaSource(emulator.url) as source:
+            return await OllamaSync(source, repo).run()
+
+    emulator.add_model(
+        EmulatedModel(
+            name="llama3.1-precise:latest", family="llama", capabilities=["completion", "tools"]
+        )
+    )
+    asyncio.run(sync())
+    base = repo.find("llama3.1:8b")
+    variant = repo.find("llama3.1-precise:latest")
+    recipe = {"type": "parameter_tuning", "temperature": 0.1}
+    repo.update(variant.id, kind=Kind.VARIANT, parent_id=base.id, parameters=recipe)
+    emulator.set_digest("llama3.1-precise:latest", "e" * 64)
+    report = asyncio.run(sync())
+    assert report.updated == ["llama3.1-precise:latest"]
+    after = repo.get(variant.id)
+    assert after.digest == "e" * 64
+    assert (after.kind, after.parent_id, after.parameters) == (Kind.VARIANT, base.id, recipe)
+    db.dispose()
