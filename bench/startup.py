@@ -79,15 +79,15 @@ def main() -> None:
         if not env.get("DISPLAY") and not env.get("WAYLAND_DISPLAY"):
             env["QT_QPA_PLATFORM"] = "offscreen"
         runs = []
-        for _ in range(3):  # the first run also warms the OS file cache, as a second launch would
+        for _ in range(4):  # the first run also warms the OS file cache, as a second launch would
             out = subprocess.run(
                 [sys.executable, __file__, "--child", str(db_path), tmp],
                 env=env, capture_output=True, text=True, check=True,
             ).stdout  # fmt: skip
             runs.append(json.loads(out.strip().splitlines()[-1]))
             print(f"run: {runs[-1]}", file=sys.stderr)
-        best = min(runs[1:], key=lambda r: r["startup_s"])
-        print(json.dumps(best))
+        warm = sorted(runs[1:], key=lambda r: r["startup_s"])
+        print(json.dumps(warm[len(warm) // 2]))  # the median warm start
 
 
 if __name__ == "__main__":

@@ -191,7 +191,12 @@ def pull_job_kind(ctx: _PullProvider) -> Any:
             tracker, sync = await service.pull(name, report)
         finally:
             await source.aclose()
-        resumed = sum(layer.resumed_from for layer in tracker.layers.values())
+        # Layers that were part-way (not ones another model already had in full).
+        resumed = sum(
+            layer.resumed_from
+            for layer in tracker.layers.values()
+            if 0 < layer.resumed_from < layer.total
+        )
         if resumed:
             handle.log(f"Resumed: {human_bytes(resumed)} were already downloaded.")
         handle.log(

@@ -58,7 +58,8 @@ class MessageView(QFrame):
         super().__init__()
         self.role = role
         self.setObjectName("bubble_user" if role == "user" else "bubble_assistant")
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
+        # Minimum, not Maximum: a wrapped label needs its height-for-width, or text is clipped.
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(10, 6, 10, 6)
         self.who = QLabel(title or ("You" if role == "user" else "Assistant"))
@@ -297,7 +298,7 @@ class ModelPicker(QComboBox):
         super().__init__()
         self.setEditable(True)
         self.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
-        self.setMinimumContentsLength(24)
+        self.setMinimumContentsLength(12)
         self.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
         self.set_entries(entries)
 

@@ -9,7 +9,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
-    QHBoxLayout,
+    QGridLayout,
     QLabel,
     QPlainTextEdit,
     QPushButton,
@@ -72,6 +72,7 @@ class ModelInspector(QScrollArea):
         super().__init__()
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.record: ModelRecord | None = None
         body = QWidget()
         self.setWidget(body)
@@ -81,18 +82,20 @@ class ModelInspector(QScrollArea):
         self.title.setWordWrap(True)
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.title)
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()
         self.chat_button = QPushButton("Chat")
         self.copy_button = QPushButton("Copy name")
         self.unload_button = QPushButton("Unload")
         self.delete_button = QPushButton("Delete…")
-        for b in (self.chat_button, self.copy_button, self.unload_button, self.delete_button):
-            buttons.addWidget(b)
+        for i, b in enumerate(
+            (self.chat_button, self.copy_button, self.unload_button, self.delete_button)
+        ):
+            buttons.addWidget(b, i // 2, i % 2)  # two by two: fits a narrow inspector
             b.setEnabled(False)
-        buttons.addStretch(1)
         outer.addLayout(buttons)
         self.form = QFormLayout()
         self.form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
         self.fields: dict[str, QLabel] = {}
         for key, label in (
             ("source", "Source"),

@@ -84,6 +84,8 @@ class JobsTable(QAbstractTableModel):
         job = self.jobs[index.row()]
         if role == Qt.ItemDataRole.UserRole:
             return job.progress
+        if role == Qt.ItemDataRole.ToolTipRole:
+            return job.error or job.message
         if role != Qt.ItemDataRole.DisplayRole:
             return None
         started = job.started_at or job.created_at
@@ -100,11 +102,14 @@ class JobsTable(QAbstractTableModel):
 class ProgressDelegate(QStyledItemDelegate):
     def paint(self, painter: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         fraction = index.data(Qt.ItemDataRole.UserRole)
+        if fraction is None:  # nothing measured (failed before it started, or indeterminate)
+            super().paint(painter, option, index)
+            return
         bar = QStyleOptionProgressBar()
         bar.rect = QRect(option.rect.adjusted(2, 3, -2, -3))  # type: ignore[attr-defined]
         bar.minimum, bar.maximum = 0, 100
         bar.progress = int((fraction or 0) * 100)
-        bar.text = "" if fraction is None else f"{bar.progress}%"
+        bar.text = f"{bar.progress}%"
         bar.textVisible = True
         style = QApplication.style()
         style.drawControl(QStyle.ControlElement.CE_ProgressBar, bar, painter)

@@ -10,7 +10,7 @@ import asyncio
 import importlib
 from typing import Any
 
-from PySide6.QtCore import QSettings, Qt
+from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -77,6 +77,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.setTabsClosable(True)
         self.tabs.setDocumentMode(True)
+        self.tabs.setUsesScrollButtons(True)
+        self.tabs.setElideMode(Qt.TextElideMode.ElideRight)
         self.inspector = ModelInspector()
         self.splitter = QSplitter(Qt.Orientation.Horizontal)
         self.splitter.addWidget(self.browser)
@@ -97,11 +99,12 @@ class MainWindow(QMainWindow):
         self.tabs.addTab(self.home, "Home")
         self._jobs_panel: Any = None
         self._panels: dict[int, str] = {}
-        self.tabs.tabBar().setTabButton(0, self.tabs.tabBar().ButtonPosition.RightSide, None)
+        self._fixed_tab(0)
         for title, target in panels.PANEL_FACTORIES:
             placeholder = QLabel(f"{title} opens when you select this tab.")
             index = self.tabs.addTab(placeholder, title)
             self._panels[index] = target
+            self._fixed_tab(index)
         self.tabs.currentChanged.connect(self._tab_changed)
         self.tabs.tabCloseRequested.connect(self._close_tab)
 
@@ -120,6 +123,15 @@ class MainWindow(QMainWindow):
         self.banner.settings.clicked.connect(self.open_settings)
         self._unsubscribe = ctx.jobs().subscribe(self._on_job)
         self._restore_state()
+
+    def _fixed_tab(self, index: int) -> None:
+        """Home and feature panels stay: no close button on their tabs."""
+        bar = self.tabs.tabBar()
+        for side in (bar.ButtonPosition.RightSide, bar.ButtonPosition.LeftSide):
+            button = bar.tabButton(index, side)
+            if button is not None:
+                button.resize(0, 0)
+                bar.setTabButton(index, side, None)
 
     # ----- menus -------------------------------------------------------------------------
     def _action(self, menu: Any, text: str, slot: Any, shortcut: str = "") -> QAction:
@@ -177,9 +189,10 @@ class MainWindow(QMainWindow):
             self.report(
                 f"{len(interrupted)} job(s) were interrupted last time — see Jobs to resume."
             )
-        self._show_last_sync()
-        self._show_github()
         self.tasks.spawn(self.check_ollama(), "checking Ollama")
+        # Status-bar details (keyring, job history) wait until the populated window is painted.
+        QTimer.singleShot(0, self._show_last_sync)
+        QTimer.singleShot(0, self._show_github)
 
     def report(self, message: str) -> None:
         self.status.showMessage(message, 15000)
@@ -337,7 +350,10 @@ class MainWindow(QMainWindow):
         self.report("Syncing every configured source…")
 
     def _on_job(self, update: JobUpdate) -> None:
-        self.status.set_jobs(len(self.ctx.jobs().running_here()))
+        running = set(self.ctx.jobs().running_here())
+        if update.state.finished:
+            running.discard(update.job_id)  # its task is finishing right now
+        self.status.set_jobs(len(running))
         if update.state is JobState.SUCCEEDED and update.kind in ("sync", "pull"):
             self.refresh_models()
             if update.kind == "sync":
@@ -420,14 +436,24 @@ class MainWindow(QMainWindow):
         old = self.tabs.widget(index)
         self.tabs.removeTab(index)
         self.tabs.insertTab(index, widget, title)
+        self._fixed_tab(index)
         self.tabs.setCurrentIndex(index)
         self.tabs.blockSignals(False)
         if old is not None:
             old.deleteLater()
 
+    def _panel_widgets(self) -> list[Any]:
+        closable = (self._jobs_panel, self.home)
+        out = []
+        for i in range(self.tabs.count()):
+            w = self.tabs.widget(i)
+            if w not in closable and not hasattr(w, "stop"):
+                out.append(w)
+        return out
+
     def _close_tab(self, index: int) -> None:
         widget = self.tabs.widget(index)
-        if widget is self.home or index in self._panels:
+        if widget is self.home or index in self._panels or widget in self._panel_widgets():
             return
         stop = getattr(widget, "stop", None)
         if callable(stop):

@@ -228,9 +228,8 @@ class ModelBrowser(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.filter_box = QLineEdit()
-        self.filter_box.setPlaceholderText(
-            "Filter models (name, family, description, tags)  Ctrl+F"
-        )
+        self.filter_box.setPlaceholderText("Filter models  (Ctrl+F)")
+        self.filter_box.setToolTip("Searches name, family, description and tags as you type.")
         self.filter_box.setClearButtonEnabled(True)
         self.model = ModelTreeModel()
         self.view = QTreeView()

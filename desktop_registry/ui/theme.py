@@ -50,6 +50,8 @@ _LIGHT = {
 
 # Colours for badges and banners, readable on either background.
 BADGE = {"local": "#1a7f37", "remote": "#8250df", "missing": "#9a6700", "error": "#cf222e"}
+_BADGE_LIGHT = dict(BADGE)
+_BADGE_DARK = {"local": "#3fb950", "remote": "#bc8cff", "missing": "#d29922", "error": "#ff7b72"}
 
 
 def system_is_dark() -> bool:
@@ -76,6 +78,7 @@ def apply_theme(app: QApplication, mode: str) -> bool:
     ):
         palette.setColor(QPalette.ColorGroup.Disabled, role, disabled)
     app.setPalette(palette)
+    BADGE.update(_BADGE_DARK if dark else _BADGE_LIGHT)  # read at paint time by the tree
     border = "#3c4043" if dark else "#d0d7de"
     banner_bg = "#4a3b10" if dark else "#fff8c5"
     banner_fg = "#f5e3a3" if dark else "#3b2e00"

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 from PySide6.QtCore import QSettings
+
 from tests.servers.ollama_emulator import EmulatedModel, OllamaEmulator, standard_models
 
 PULLABLE = EmulatedModel(
@@ -51,7 +52,9 @@ def run(loop: asyncio.AbstractEventLoop, coro: Any, timeout: float = 20.0) -> An
     return loop.run_until_complete(asyncio.wait_for(coro, timeout))
 
 
-def until(loop: asyncio.AbstractEventLoop, condition: Callable[[], Any], timeout: float = 20.0) -> Any:
+def until(
+    loop: asyncio.AbstractEventLoop, condition: Callable[[], Any], timeout: float = 20.0
+) -> Any:
     """Run the event loop (Qt and asyncio both) until `condition()` is truthy."""
 
     async def poll() -> Any:
@@ -97,7 +100,9 @@ class WindowFactory:
 
 
 @pytest.fixture
-def open_window(loop: asyncio.AbstractEventLoop, qtbot: Any, tmp_path: Path) -> Iterator[WindowFactory]:
+def open_window(
+    loop: asyncio.AbstractEventLoop, qtbot: Any, tmp_path: Path
+) -> Iterator[WindowFactory]:
     factory = WindowFactory(loop, qtbot, tmp_path)
     yield factory
     factory.close_all()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QTimer
+
 from tests.gui.conftest import until
 
 LONG_REPLY = " ".join(f"word{i}" for i in range(60))
@@ -43,7 +44,9 @@ def last_reply(column):
     return column.messages.itemAt(column.messages.count() - 2).widget()
 
 
-def test_chat_streams_chunk_by_chunk_while_the_window_stays_responsive(synced_window, loop, emulator):
+def test_chat_streams_chunk_by_chunk_while_the_window_stays_responsive(
+    synced_window, loop, emulator
+):
     emulator.chunk_delay_s = 0.02
     emulator.model("llama3.1:8b").reply = LONG_REPLY
     emulator.invalidate()

@@ -6,9 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
-from tests.gui.conftest import PULLABLE, until
-
 from desktop_registry.domain.jobs import JobState
+from tests.gui.conftest import PULLABLE, until
 
 
 def test_pull_shows_layer_progress_and_adds_the_model_to_the_tree(synced_window, loop, emulator):
@@ -18,9 +17,13 @@ def test_pull_shows_layer_progress_and_adds_the_model_to_the_tree(synced_window,
     dialog = window.open_pull(PULLABLE.name)
     dialog.pull_button.click()
     observed: list[int] = []
-    until(loop, lambda: dialog.bars and observed.append(max(b.value() for b in dialog.bars.values()))
+    until(loop, lambda: (dialog.bars and observed.append(max(b.value() for b in dialog.bars.values())))
           or any(0 < b.value() < 1000 for b in dialog.bars.values()))  # fmt: skip
-    assert "/s" in dialog.status.text() or "ETA" in dialog.status.text() or "GB" in dialog.status.text()
+    assert (
+        "/s" in dialog.status.text()
+        or "ETA" in dialog.status.text()
+        or "GB" in dialog.status.text()
+    )
     assert dialog.cancel_button.isEnabled()
     until(loop, lambda: "is pulled" in dialog.status.text())
     assert all(b.value() == 1000 for b in dialog.bars.values())
@@ -35,7 +38,7 @@ def test_a_cancelled_pull_can_be_resumed_from_the_dialog(synced_window, loop, em
     emulator.chunk_delay_s = 0.01
     dialog = synced_window.open_pull(PULLABLE.name)
     dialog.pull_button.click()
-    until(loop, lambda: any(0 < b.value() for b in dialog.bars.values()))
+    until(loop, lambda: any(b.value() > 0 for b in dialog.bars.values()))
     dialog.cancel_button.click()
     until(loop, lambda: dialog.resume_button.isVisible())
     assert "Cancelled" in dialog.status.text()

@@ -6,6 +6,7 @@ import socket
 
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
+
 from tests.gui.conftest import until
 from tests.servers.ollama_emulator import OllamaEmulator, standard_models
 
@@ -33,7 +34,9 @@ def test_sync_shows_models_under_every_category_they_have_with_counts(synced_win
     labels = [c.label for c in source.children]
     assert "Function calling  (2)" in labels
     first_model = model.index(0, 0, model.index(0, 0, model.index(0, 0)))
-    assert model.data(model.index(0, 1, first_model.parent()), Qt.ItemDataRole.DisplayRole) == "local"
+    assert (
+        model.data(model.index(0, 1, first_model.parent()), Qt.ItemDataRole.DisplayRole) == "local"
+    )
     assert "Ollama 0.12.6" in synced_window.status.ollama.text()
     assert synced_window.status.last_sync.text() != "Last sync: never"
     assert synced_window.home.title.text() == "5 models in your registry"
@@ -66,7 +69,7 @@ def test_selecting_a_model_fills_the_inspector(synced_window, loop, emulator):
     assert fields["size"] == "5.2 GB"
     assert fields["endpoint"] == emulator.url
     until(loop, lambda: inspector.fields["memory"].text() == "not loaded")
-    assert not inspector.template.text.toPlainText() == ""
+    assert inspector.template.text.toPlainText() != ""
     assert inspector.chat_button.isEnabled()
     embed = window.ctx.models.find("nomic-embed-text:latest")
     window.browser.select_model(embed.id)
@@ -123,3 +126,24 @@ def test_a_panel_whose_factory_fails_shows_an_error_in_its_tab(open_window, emul
     window.tabs.setCurrentIndex(index)
     label = window.tabs.widget(index)
     assert "could not open" in label.text()
+
+
+def test_settings_test_button_checks_the_ollama_url_and_save_switches_to_it(
+    open_window, loop, emulator
+):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    window = open_window(f"http://127.0.0.1:{dead_port}")
+    until(loop, lambda: window.banner.isVisible())
+    dialog = window.open_settings()
+    dialog.ollama_url.setText(emulator.url)
+    dialog.test_button.click()
+    until(loop, lambda: "5 models" in dialog.test_result.text())
+    assert "Ollama 0.12.6" in dialog.test_result.text()
+    assert "No token" in dialog.token_state.text()
+    dialog.theme.setCurrentText("dark")
+    dialog.save()
+    until(loop, lambda: not window.banner.isVisible())
+    assert window.ctx.settings.ollama_url == emulator.url
+    assert window.prefs.value("theme") == "dark"
