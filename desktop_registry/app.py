@@ -11,30 +11,31 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_registry.config import Settings
 from desktop_registry.domain import Source
-from desktop_registry.services.compatibility import CompatibilityService
-from desktop_registry.services.endpoints import Endpoint, EndpointStore
-from desktop_registry.services.hardware import HardwareProbe
-from desktop_registry.services.library import LibraryService
-from desktop_registry.services.model_comparison import ComparisonService
-from desktop_registry.services.rate_limit import FREE_PLAN_TIERS, RateLimiter, TierLimit
-from desktop_registry.services.recommend import RecommendationService
-from desktop_registry.services.remote_sync import CatalogCache, EndpointSync, GitHubModelsSync
-from desktop_registry.services.serving import ServingService
-from desktop_registry.services.sync import OllamaSync
-from desktop_registry.services.sync_all import SourceSync, SyncAll
-from desktop_registry.sources.credentials import SecretStore, TokenStore
-from desktop_registry.sources.github_models import GitHubModelsSource
-from desktop_registry.sources.ollama import OllamaSource
-from desktop_registry.sources.openai_compatible import OpenAICompatibleSource
 from desktop_registry.storage import Database, ModelRepository
-from desktop_registry.storage.library_index import LibraryIndex
 
+# Sources and services are imported where they are built, not here: the window must open
+# fast, and the openai SDK, MLflow and the library index cost seconds to import together.
 if TYPE_CHECKING:
+    from desktop_registry.services.compatibility import CompatibilityService
     from desktop_registry.services.conversations import ConversationService
+    from desktop_registry.services.endpoints import Endpoint, EndpointStore
     from desktop_registry.services.experiments import ExperimentService
+    from desktop_registry.services.hardware import HardwareProbe
     from desktop_registry.services.jobs import JobService
+    from desktop_registry.services.library import LibraryService
     from desktop_registry.services.mlflow_sync import MlflowSync
+    from desktop_registry.services.model_comparison import ComparisonService
+    from desktop_registry.services.rate_limit import RateLimiter
+    from desktop_registry.services.recommend import RecommendationService
+    from desktop_registry.services.remote_sync import CatalogCache
+    from desktop_registry.services.serving import ServingService
+    from desktop_registry.services.sync import OllamaSync
+    from desktop_registry.services.sync_all import SyncAll
     from desktop_registry.services.versions import VersionService
+    from desktop_registry.sources.credentials import TokenStore
+    from desktop_registry.sources.github_models import GitHubModelsSource
+    from desktop_registry.sources.ollama import OllamaSource
+    from desktop_registry.sources.openai_compatible import OpenAICompatibleSource
     from desktop_registry.tracking.mlflow import MlflowTracker
 
 
@@ -52,6 +53,8 @@ class AppContext:
     _jobs: JobService | None = None
 
     def ollama(self) -> OllamaSource:
+        from desktop_registry.sources.ollama import OllamaSource
+
         source = OllamaSource(
             self.settings.ollama_url,
             timeout_s=self.settings.request_timeout_s,
@@ -62,24 +65,35 @@ class AppContext:
         return source
 
     def ollama_sync(self, source: OllamaSource | None = None) -> OllamaSync:
+        from desktop_registry.services.sync import OllamaSync
+
         return OllamaSync(
             source or self.ollama(), self.models, concurrency=self.settings.sync_concurrency
         )
 
     # ----- remote models (GitHub Models, OpenAI-compatible endpoints) -----------------------
     def token_store(self) -> TokenStore:
+        from desktop_registry.sources.credentials import TokenStore
+
         if self._tokens is None:
             self._tokens = TokenStore(self.settings.home)
         return self._tokens
 
     def endpoints(self) -> EndpointStore:
+        from desktop_registry.services.endpoints import EndpointStore
+        from desktop_registry.sources.credentials import SecretStore
+
         return EndpointStore(self.settings.home, SecretStore(self.settings.home))
 
     def catalog_cache(self) -> CatalogCache:
+        from desktop_registry.services.remote_sync import CatalogCache
+
         return CatalogCache(self.settings.home / "cache" / "github_models_catalog.json")
 
     def rate_limiter(self) -> RateLimiter:
         """One limiter per context, so every GitHub call made here shares the same budget."""
+        from desktop_registry.services.rate_limit import FREE_PLAN_TIERS, RateLimiter, TierLimit
+
         if self._limiter is None:
             tiers = dict(FREE_PLAN_TIERS)
             for tier, values in self.settings.github_rate_limits.items():
@@ -93,6 +107,8 @@ class AppContext:
         return self._limiter
 
     def github_models(self) -> GitHubModelsSource:
+        from desktop_registry.sources.github_models import GitHubModelsSource
+
         source = GitHubModelsSource(
             self.settings.github_models_url,
             token=self.token_store().get,
@@ -106,6 +122,9 @@ class AppContext:
         return source
 
     def endpoint_source(self, endpoint: Endpoint) -> OpenAICompatibleSource:
+        from desktop_registry.services.rate_limit import RateLimiter
+        from desktop_registry.sources.openai_compatible import OpenAICompatibleSource
+
         store = self.endpoints()
         source = OpenAICompatibleSource(
             endpoint.name,
@@ -124,6 +143,9 @@ class AppContext:
 
     def sync_all(self) -> SyncAll:
         """Ollama, GitHub Models (see Settings.github_models_sync) and every endpoint, at once."""
+        from desktop_registry.services.remote_sync import EndpointSync, GitHubModelsSync
+        from desktop_registry.services.sync_all import SourceSync, SyncAll
+
         syncs: list[tuple[str, SourceSync]] = [("ollama", self.ollama_sync())]
         if self.github_sync_enabled():
             syncs.append(
@@ -154,14 +176,15 @@ class AppContext:
 
     def serving(self) -> ServingService:
         """The one serving interface: Ollama locally, GitHub Models and each endpoint remotely."""
+        from desktop_registry.services.ensemble import ExperimentBackend
+        from desktop_registry.services.serving import ServingService
+
         service = ServingService(self.models, {Source.OLLAMA: self.ollama()})
         service.register_backend(Source.GITHUB_MODELS, self.github_models())
         for endpoint in self.endpoints().list():
             service.register_backend(
                 Source.OPENAI_COMPATIBLE, self.endpoint_source(endpoint), endpoint.name
             )
-        from desktop_registry.services.ensemble import ExperimentBackend
-
         # Ensembles and remote variants (source=mlflow) are applied at request time.
         service.register_backend(Source.MLFLOW, ExperimentBackend(service, self.models))
         return service
@@ -184,6 +207,9 @@ class AppContext:
 
     # ----- model library, hardware fit, recommendations ------------------------------------
     def library(self) -> LibraryService:
+        from desktop_registry.services.library import LibraryService
+        from desktop_registry.storage.library_index import LibraryIndex
+
         return LibraryService(
             LibraryIndex(self.db),
             self.models,
@@ -192,18 +218,29 @@ class AppContext:
 
     def hardware(self) -> HardwareProbe:
         """One probe per context: it caches what it found (refresh with profile(refresh=True))."""
+        from desktop_registry.services.hardware import HardwareProbe
+
         if self._hardware is None:
             self._hardware = HardwareProbe()
         return self._hardware
 
     def compatibility(self) -> CompatibilityService:
+        from desktop_registry.services.compatibility import CompatibilityService
+
         return CompatibilityService(self.hardware(), self.library())
 
     def recommendations(self) -> RecommendationService:
+        from desktop_registry.services.compatibility import CompatibilityService
+        from desktop_registry.services.recommend import RecommendationService
+
         library = self.library()
         return RecommendationService(library, CompatibilityService(self.hardware(), library))
 
     def comparison(self) -> ComparisonService:
+        from desktop_registry.services.compatibility import CompatibilityService
+        from desktop_registry.services.model_comparison import ComparisonService
+        from desktop_registry.services.recommend import RecommendationService
+
         library = self.library()
         compatibility = CompatibilityService(self.hardware(), library)
         return ComparisonService(

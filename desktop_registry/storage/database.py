@@ -5,33 +5,53 @@ Never holds a transaction open longer than one unit of work; never touches other
 
 from __future__ import annotations
 
+import ast
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from desktop_registry.errors import StorageError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
 
 def _alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     return config
 
 
 def head_revisions() -> set[str]:
-    """Every head: features add migrations on their own branches; all of them are applied."""
-    return set(ScriptDirectory.from_config(_alembic_config()).get_heads())
+    """Every head: features add migrations on their own branches; all of them are applied.
+
+    Read from the migration files' `revision`/`down_revision` assignments, so that an
+    up-to-date database opens without importing Alembic (a tenth of a second at start-up).
+    """
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if not isinstance(node, ast.Assign) or len(node.targets) != 1:
+                continue
+            target = node.targets[0]
+            if not isinstance(target, ast.Name):
+                continue
+            value = ast.literal_eval(node.value)
+            if target.id == "revision":
+                revisions.add(str(value))
+            elif target.id == "down_revision" and value:
+                parents.update([value] if isinstance(value, str) else value)
+    return revisions - parents
 
 
 def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
@@ -74,7 +94,14 @@ class Database:
     def current_heads(self) -> set[str]:
         try:
             with self.engine.connect() as conn:
-                return set(MigrationContext.configure(conn).get_current_heads())
+                exists = conn.exec_driver_sql(
+                    "SELECT 1 FROM sqlite_master WHERE type='table' AND name='alembic_version'"
+                ).first()
+                if not exists:
+                    return set()
+                return {
+                    str(r[0]) for r in conn.execute(text("SELECT version_num FROM alembic_version"))
+                }
         except DatabaseError as exc:
             raise StorageError(
                 f"The registry at {self.path} cannot be read ({exc.orig}). "
@@ -87,6 +114,8 @@ class Database:
             revision = "heads"
             if self.current_heads() == head_revisions():
                 return
+        from alembic import command
+
         config = _alembic_config()
         try:
             with self.engine.begin() as conn:

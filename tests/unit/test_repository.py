@@ -160,3 +160,12 @@ def test_category_enum_survives_a_round_trip(repo):
     stored = repo.register(make("x:1b", category=Category.MATH, categories=[Category.MATH]))
     assert repo.get(stored.id).category is Category.MATH
     assert sqlite3.sqlite_version_info >= (3, 34)  # trigram tokenizer needs 3.34+
+
+
+def test_fast_head_check_agrees_with_alembic():
+    from alembic.script import ScriptDirectory
+
+    from desktop_registry.storage.database import _alembic_config, head_revisions
+
+    assert head_revisions() == set(ScriptDirectory.from_config(_alembic_config()).get_heads())
+    assert len(head_revisions()) >= 1
