@@ -22,12 +22,11 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tests.servers.ollama_emulator import OllamaEmulator, many_models  # noqa: E402
-
 from desktop_registry.config import Settings  # noqa: E402
 from desktop_registry.services.sync import OllamaSync  # noqa: E402
 from desktop_registry.sources.ollama import OllamaSource  # noqa: E402
 from desktop_registry.storage import Database, ModelRepository  # noqa: E402
+from tests.servers.ollama_emulator import OllamaEmulator, many_models  # noqa: E402
 
 CONCURRENCY = Settings().sync_concurrency
 

@@ -6,13 +6,13 @@ import asyncio
 import json
 
 import pytest
-from tests.servers.ollama_emulator import EmulatedModel, OllamaEmulator, standard_models
 
 from desktop_registry.cli import main as cli
 from desktop_registry.domain import ModelStatus
 from desktop_registry.services.sync import OllamaSync
 from desktop_registry.sources.ollama import OllamaSource
 from desktop_registry.storage import Database, ModelRepository
+from tests.servers.ollama_emulator import EmulatedModel, OllamaEmulator, standard_models
 
 
 @pytest.fixture

@@ -16,11 +16,11 @@ import time
 from pathlib import Path
 
 import pytest
-from tests.servers.ollama_emulator import OllamaEmulator, many_models
 
 from desktop_registry.services.sync import OllamaSync
 from desktop_registry.sources.ollama import OllamaSource
 from desktop_registry.storage import Database, ModelRepository
+from tests.servers.ollama_emulator import OllamaEmulator, many_models
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 

@@ -7,12 +7,12 @@ import json
 import socket
 
 import pytest
-from tests.servers.ollama_emulator import OllamaEmulator, standard_models
 
 from desktop_registry.cli import main as cli
 from desktop_registry.domain.chat import ChatMessage
 from desktop_registry.errors import SourceError, StreamInterruptedError
 from desktop_registry.sources.ollama import OllamaSource
+from tests.servers.ollama_emulator import OllamaEmulator, standard_models
 
 
 def free_port() -> int:
