@@ -9,10 +9,12 @@ import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-import openai
 from pydantic import BaseModel
+
+if TYPE_CHECKING:
+    import openai
 
 from desktop_registry.domain.chat import ChatChunk, ChatMessage
 from desktop_registry.errors import (
@@ -99,6 +101,14 @@ class ModelUnavailableError(NotFoundError):
     """The server lists the model but will not serve it to this account."""
 
 
+def openai_sdk() -> Any:
+    """The openai SDK, imported on first use: it takes half a second, and a chat with a
+    local model (or the window opening) must not pay for it."""
+    import openai as sdk
+
+    return sdk
+
+
 class RemoteModelInfo(BaseModel):
     """One `/v1/models` entry."""
 
@@ -136,7 +146,7 @@ class OpenAICompatibleSource:
         self.base_url = base_url.rstrip("/")
         self._api_key = api_key or (lambda: None)
         self.gate: RequestGate = gate or OpenGate()
-        self.timeout = openai.Timeout(timeout_s, connect=connect_timeout_s)
+        self._timeouts = (timeout_s, connect_timeout_s)
         self._client: openai.AsyncOpenAI | None = None
         self._client_key: str | None = None
         self._retired: list[openai.AsyncOpenAI] = []
@@ -151,12 +161,13 @@ class OpenAICompatibleSource:
         if self._client is None or key != self._client_key:
             if self._client is not None:
                 self._retired.append(self._client)
+            sdk = openai_sdk()
             # max_retries=0: our gate decides when to retry, so limits are never hit twice.
-            self._client = openai.AsyncOpenAI(
+            self._client = sdk.AsyncOpenAI(
                 base_url=self.base_url,
                 api_key=key or "not-needed",
                 max_retries=0,
-                timeout=self.timeout,
+                timeout=sdk.Timeout(self._timeouts[0], connect=self._timeouts[1]),
             )
             self._client_key = key
         return self._client
@@ -219,6 +230,7 @@ class OpenAICompatibleSource:
 
     @contextmanager
     def errors(self, what: str, model: str = "", *, streaming: bool = False) -> Iterator[None]:
+        openai = openai_sdk()
         try:
             yield
         except RegistryError:
