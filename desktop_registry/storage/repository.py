@@ -182,6 +182,19 @@ def _text_condition(query: Select[Any], text_filter: str) -> Select[Any]:
     return query
 
 
+def _ids_on_list_index(conn: Connection, query: Select[Any]) -> list[int]:
+    """Run an ids query with `INDEXED BY ix_models_list` (SQLAlchemy renders no SQLite hints).
+
+    The search index hands over thousands of ids; without the hint SQLite looks each one
+    up in the wide model rows to sort them, with it in the narrow covering index.
+    """
+    compiled = query.compile(dialect=conn.dialect)
+    sql = str(compiled)
+    hinted = sql.replace("\nFROM models \n", "\nFROM models INDEXED BY ix_models_list \n", 1)
+    params = tuple(compiled.params[name] for name in compiled.positiontup or ())
+    return [int(r[0]) for r in conn.exec_driver_sql(hinted, params)]
+
+
 class ModelRepository:
     """register / get / list / update / delete over the `models` table and its satellites."""
 
@@ -480,7 +493,11 @@ class ModelRepository:
             ids_query = ids_query.limit(limit).offset(offset)
         with self.db.reading() as conn:
             # Sort and page on ids alone, then read the wide rows of the page only.
-            ids = list(conn.execute(ids_query).scalars())
+            terms = _FTS_TERM.findall(text or "")
+            if terms and all(len(t) >= 3 for t in terms):
+                ids = _ids_on_list_index(conn, ids_query)
+            else:
+                ids = list(conn.execute(ids_query).scalars())
             rows_by_id: dict[int, RowMapping] = {}
             for start in range(0, len(ids), 900):
                 chunk = ids[start : start + 900]

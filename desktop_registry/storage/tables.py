@@ -57,6 +57,17 @@ class ModelRow(Base):
         Index("ix_models_status", "status"),
         Index("ix_models_ollama_name", "ollama_name"),
         Index("ix_models_parent_id", "parent_id"),
+        Index(
+            "ix_models_list",
+            "id",
+            "name",
+            "version",
+            "source",
+            "category",
+            "kind",
+            "status",
+            "parent_id",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
