@@ -92,6 +92,8 @@ def fill(db: Database, rows: int) -> None:
                 "ollama_name": None,
                 "github_models_id": None,
                 "description": f"{family} · {size.upper()} · {quant}",
+                "search_text": f"lab-{i // 500}/{family}:{size}-{quant.lower()}-{i} {family} "
+                f"{family} · {size} · {quant.lower()} {json.dumps([size.upper(), quant]).lower()}",
                 "tags": [size.upper(), quant],
                 "template": "",
                 "system": "",

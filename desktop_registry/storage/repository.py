@@ -16,6 +16,7 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
+    column,
     delete,
     func,
     insert,
@@ -99,12 +100,22 @@ def _row_values(record: ModelRecord, now: datetime) -> dict[str, Any]:
         "github_models_id": record.github_models_id,
         "description": record.description,
         "tags": list(record.tags),
+        "search_text": search_text(record),
         "template": record.template,
         "system": record.system,
         "license": record.license,
         "modified_at": record.modified_at,
         "updated_at": now,
     }
+
+
+def search_text(record: ModelRecord) -> str:
+    """What short filter terms are matched against (the same text the trigram index holds)."""
+    import json
+
+    return " ".join(
+        [record.name, record.details.family or "", record.description, json.dumps(record.tags)]
+    ).lower()
 
 
 def _record_from_row(
@@ -156,29 +167,19 @@ def _text_condition(query: Select[Any], text_filter: str) -> Select[Any]:
     """Every term must occur in name, family, description or tags (case-insensitive substring).
 
     Terms of 3+ characters go through the trigram index; shorter ones are checked with LIKE
-    on the rows the index already narrowed down.
+    on `search_text`, which the narrow list index covers, never on the wide model rows.
     """
     match = fts_query(text_filter)
     if match is not None:
+        hits = text("SELECT rowid FROM models_fts WHERE models_fts MATCH :fts_match")
         query = query.where(
-            MODELS.c.id.in_(
-                select(text("rowid"))
-                .select_from(text("models_fts"))
-                .where(text("models_fts MATCH :match").bindparams(match=match))
-            )
+            MODELS.c.id.in_(hits.bindparams(fts_match=match).columns(column("rowid")))
         )
     for term in _FTS_TERM.findall(text_filter):
         if len(term) >= 3:
             continue
-        pattern = f"%{term}%"
-        query = query.where(
-            or_(
-                MODELS.c.name.ilike(pattern),
-                MODELS.c.family.ilike(pattern),
-                MODELS.c.description.ilike(pattern),
-                func.cast(MODELS.c.tags, MODELS.c.description.type).ilike(pattern),
-            )
-        )
+        escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(MODELS.c.search_text.like(f"%{escaped}%", escape="\\"))
     return query
 
 
@@ -493,8 +494,7 @@ class ModelRepository:
             ids_query = ids_query.limit(limit).offset(offset)
         with self.db.reading() as conn:
             # Sort and page on ids alone, then read the wide rows of the page only.
-            terms = _FTS_TERM.findall(text or "")
-            if terms and all(len(t) >= 3 for t in terms):
+            if text and _FTS_TERM.findall(text):
                 ids = _ids_on_list_index(conn, ids_query)
             else:
                 ids = list(conn.execute(ids_query).scalars())

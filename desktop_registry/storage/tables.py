@@ -67,6 +67,7 @@ class ModelRow(Base):
             "kind",
             "status",
             "parent_id",
+            "search_text",
         ),
     )
 
@@ -94,6 +95,8 @@ class ModelRow(Base):
     ollama_name: Mapped[str | None] = mapped_column(String(400), nullable=True)
     github_models_id: Mapped[str | None] = mapped_column(String(400), nullable=True)
     description: Mapped[str] = mapped_column(Text, default="")
+    # lower(name family description tags): lets short filter terms be checked on an index
+    search_text: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     template: Mapped[str] = mapped_column(Text, default="")
     system: Mapped[str] = mapped_column(Text, default="")

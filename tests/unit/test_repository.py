@@ -129,14 +129,26 @@ def test_database_runs_in_wal_mode_with_foreign_keys(registry_path):
     db.dispose()
 
 
-def test_upgrade_from_the_previous_revision_keeps_every_row(registry_path):
+def test_upgrade_from_the_first_revision_keeps_every_row(registry_path):
     db = Database.open(registry_path, upgrade=False)
     db.upgrade("0001")
     assert db.current_revision() == "0001"
-    old = ModelRepository(db)
-    # The search index does not exist yet: write rows the way revision 0001 could.
-    for i in range(50):
-        old.register(make(f"model-{i}:7b", description=f"family {i % 5}"))
+    # Rows as revision 0001 stored them (plain SQL: today's code writes newer columns).
+    with db.transaction() as conn:
+        for i in range(50):
+            conn.exec_driver_sql(
+                "INSERT INTO models (name, version, source, provider, serving, kind, category, "
+                "categories, category_source, capabilities, parameters, endpoint, status, digest, "
+                "family, details, description, tags, template, system, license, created_at, "
+                "updated_at) VALUES (?, 'latest', 'ollama', '', 'local', 'base', 'general', "
+                "'[\"general\"]', 'server', '[\"completion\"]', '{}', '', 'available', '', "
+                "'fam', '{}', ?, '[\"7B\"]', '', '', '', '2026-01-01 00:00:00', "
+                "'2026-01-01 00:00:00')",
+                (f"model-{i}:7b", f"family {i % 5}"),
+            )
+            conn.exec_driver_sql(
+                "INSERT INTO model_capabilities VALUES (?, 'completion')", (i + 1,)
+            )
     db.upgrade()
     from desktop_registry.storage.database import head_revisions
 
@@ -144,6 +156,9 @@ def test_upgrade_from_the_previous_revision_keeps_every_row(registry_path):
     repo = ModelRepository(db)
     assert repo.count() == 50
     assert len(repo.list(text="model-4")) == 11  # model-4, model-40..49 found through the new index
+    assert len(repo.list(text="model-4 7b")) == 11  # a short term uses the new search_text column
+    assert repo.list(text="model-4 9z") == []
+    assert repo.get(1).capabilities == ["completion"]
     db.dispose()
 
 

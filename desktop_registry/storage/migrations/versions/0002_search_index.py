@@ -16,30 +16,26 @@ depends_on = None
 
 _COLUMNS = "name, family, description, tags"
 _NEW = "new.name, new.family, new.description, new.tags"
-_OLD = "old.name, old.family, old.description, old.tags"
 
 
 def upgrade() -> None:
-    op.execute(
-        f"CREATE VIRTUAL TABLE models_fts USING fts5({_COLUMNS}, "
-        "content='models', content_rowid='id', tokenize='trigram')"
-    )
+    # The index keeps its own narrow copy of the searchable text, so that short terms (which
+    # trigrams cannot index) are checked there instead of in the wide model rows.
+    op.execute(f"CREATE VIRTUAL TABLE models_fts USING fts5({_COLUMNS}, tokenize='trigram')")
     op.execute(
         f"CREATE TRIGGER models_fts_ai AFTER INSERT ON models BEGIN "
         f"INSERT INTO models_fts(rowid, {_COLUMNS}) VALUES (new.id, {_NEW}); END"
     )
     op.execute(
-        f"CREATE TRIGGER models_fts_ad AFTER DELETE ON models BEGIN "
-        f"INSERT INTO models_fts(models_fts, rowid, {_COLUMNS}) "
-        f"VALUES ('delete', old.id, {_OLD}); END"
+        "CREATE TRIGGER models_fts_ad AFTER DELETE ON models BEGIN "
+        "DELETE FROM models_fts WHERE rowid = old.id; END"
     )
     op.execute(
         f"CREATE TRIGGER models_fts_au AFTER UPDATE OF {_COLUMNS} ON models BEGIN "
-        f"INSERT INTO models_fts(models_fts, rowid, {_COLUMNS}) "
-        f"VALUES ('delete', old.id, {_OLD}); "
+        "DELETE FROM models_fts WHERE rowid = old.id; "
         f"INSERT INTO models_fts(rowid, {_COLUMNS}) VALUES (new.id, {_NEW}); END"
     )
-    op.execute("INSERT INTO models_fts(models_fts) VALUES ('rebuild')")
+    op.execute(f"INSERT INTO models_fts(rowid, {_COLUMNS}) SELECT id, {_COLUMNS} FROM models")
 
 
 def downgrade() -> None:
