@@ -1,8 +1,10 @@
-"""Screenshots of the desktop window, against the Ollama emulator, for people to look at.
+"""Screenshots of the desktop window, against the Ollama and GitHub Models emulators.
 
 Run under a display (e.g. `xvfb-run -a python bench/screenshots.py --out screenshots/`). Saves
-main.png, chat_streaming.png, compare.png, pull_dialog.png, jobs.png, dark.png; prints one JSON
-object as its last line with the files written.
+main.png, inspector_compat.png, chat_streaming.png, compare.png, pull_dialog.png, jobs.png,
+dark.png; prints one JSON object as its last line with the files written. The registry holds
+local models (Ollama), remote ones (GitHub Models, test token via GH_TOKEN in this process)
+and one experiment variant under its base.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import tempfile
 import time
@@ -27,15 +30,23 @@ STORY = (
 )
 
 
-def until(loop: Any, condition: Any, timeout: float = 30.0) -> None:
-    async def poll() -> None:
-        deadline = time.monotonic() + timeout
-        while not condition():
-            if time.monotonic() > deadline:
-                raise RuntimeError("timed out waiting for the window")
-            await asyncio.sleep(0.02)
+async def until(condition: Any, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise RuntimeError("timed out waiting for the window")
+        await asyncio.sleep(0.02)
 
-    loop.run_until_complete(poll())
+
+async def settled(window: Any) -> None:
+    """The inspector has read the memory state and filled its Compatibility section."""
+    inspector = window.inspector
+    await until(
+        lambda: (
+            inspector.fields["memory"].text() != "checking…"
+            and inspector.compat["fit"].text() != ""
+        )
+    )
 
 
 def main() -> None:
@@ -46,23 +57,37 @@ def main() -> None:
     out.mkdir(parents=True, exist_ok=True)
 
     import qasync
-    from PySide6.QtCore import QSettings
     from PySide6.QtWidgets import QApplication
 
-    from desktop_registry.app import build_context
-    from desktop_registry.config import Settings
-    from desktop_registry.ui.main_window import MainWindow
     from desktop_registry.ui.theme import apply_theme
-    from tests.servers.ollama_emulator import EmulatedModel, OllamaEmulator, standard_models
 
     app = QApplication([])
+    app.setQuitOnLastWindowClosed(False)  # closing the window ends the scenes, not the loop
     apply_theme(app, "light")
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
+    # One coroutine for every scene: qasync's run_until_complete ends with an event pass outside
+    # the running loop, which would step streaming chats and pulls where they find no loop.
+    written = loop.run_until_complete(scenes(app, out))
+    loop.close()  # joins the worker threads (the compatibility probe) before Qt goes away
+    print(json.dumps({"screenshots": written}))
+
+
+async def scenes(app: Any, out: Path) -> list[str]:
+    from PySide6.QtCore import QSettings
+
+    from desktop_registry.app import build_context
+    from desktop_registry.config import Settings
+    from desktop_registry.services.experiment_recipes import parse_recipe
+    from desktop_registry.ui.main_window import MainWindow
+    from desktop_registry.ui.theme import apply_theme
+    from tests.servers.github_models_emulator import GitHubModelsEmulator, standard_catalog
+    from tests.servers.ollama_emulator import EmulatedModel, OllamaEmulator, standard_models
+
     written: list[str] = []
 
-    def shot(widget: Any, name: str) -> None:
-        app.processEvents()
+    async def shot(widget: Any, name: str) -> None:
+        await asyncio.sleep(0.05)  # layout and paint settle
         path = out / name
         widget.grab().save(str(path))
         written.append(str(path))
@@ -71,23 +96,46 @@ def main() -> None:
                              capabilities=["completion", "vision"])]  # fmt: skip
     with (
         OllamaEmulator(standard_models(), library=library) as emu,
+        GitHubModelsEmulator(standard_catalog()) as github,
         tempfile.TemporaryDirectory() as tmp,
     ):
         home = Path(tmp)
+        os.environ["GH_TOKEN"] = github.token or ""  # the emulator's test-only token
+        remote = len(standard_catalog())
         ctx = build_context(
-            Settings(home=home, ollama_url=emu.url, github_models_sync="never"),
+            Settings(
+                home=home,
+                ollama_url=emu.url,
+                github_models_url=github.url,
+                github_models_sync="auto",
+            ),
             db_path=home / "registry.db",
         )
         window = MainWindow(ctx, QSettings(str(home / "prefs.ini"), QSettings.Format.IniFormat))
         window.resize(1400, 860)
+        window.splitter.setSizes([420, 580, 400])  # room for remote ids like openai/gpt-4.1
         window.show()
         window.start()
         window.sync()
-        until(loop, lambda: len(window.entries) == 5)
-        qwen = ctx.models.find("qwen3:8b")
-        window.browser.select_model(qwen.id)
-        until(loop, lambda: window.inspector.fields["memory"].text() != "checking…")
-        shot(window, "main.png")
+        await until(lambda: len(window.entries) == 5 + remote)
+        # One experiment variant (a real /api/create and MLflow run), shown under its base.
+        recipe = {"type": "parameter_tuning", "base": "llama3.1:8b", "name": "llama-cold",
+                  "options": {"temperature": 0.2, "num_ctx": 8192}}  # fmt: skip
+        variant = await ctx.experiments().create(parse_recipe(recipe))
+        window.refresh_models()
+        window.browser.select_model(variant.id)
+        await settled(window)
+        window.browser.view.scrollToTop()
+        await shot(window, "main.png")
+
+        # The inspector alone, on a model whose full context does not fit most machines:
+        # estimate, fit badge, reason, first warning and suggestion (this machine's hardware).
+        llama = ctx.models.find("llama3.1:8b")
+        window.browser.select_model(llama.id)
+        await settled(window)
+        window.inspector.ensureWidgetVisible(window.inspector.compat_box)
+        await shot(window.inspector, "inspector_compat.png")
+        window.inspector.verticalScrollBar().setValue(0)
 
         emu.model("llama3.1:8b").reply = STORY
         emu.invalidate()
@@ -95,47 +143,49 @@ def main() -> None:
         pane = window.chat_with(ctx.models.find("llama3.1:8b").id)
         pane.input.prompt.setPlainText("Tell me a short story about a model on a laptop.")
         pane.input.send_button.click()
-        until(
-            loop, lambda: pane.column.current is not None and len(pane.column.current.content) > 120
+        await until(
+            lambda: pane.column.current is not None and len(pane.column.current.content) > 120
         )
-        shot(window, "chat_streaming.png")
-        until(loop, lambda: pane.task.done())
+        await shot(window, "chat_streaming.png")
+        await until(lambda: pane.task.done())
 
         emu.chunk_delay_s = 0.0
         view = window.open_compare(["llama3.1:8b", "qwen3:8b", "phi:2.7b"])
         view.input.prompt.setPlainText("Why is the sky blue?")
         view.input.send_button.click()
-        until(loop, lambda: view.task is not None and view.task.done())
-        shot(window, "compare.png")
+        await until(lambda: view.task is not None and view.task.done())
+        await shot(window, "compare.png")
 
         emu.pull_chunk_bytes = 150_000_000
         emu.chunk_delay_s = 0.03
         dialog = window.open_pull("gemma3:4b")
         dialog.pull_button.click()
-        until(loop, lambda: any(300 < b.value() < 800 for b in dialog.bars.values()))
-        shot(dialog, "pull_dialog.png")
+        await until(lambda: any(300 < b.value() < 800 for b in dialog.bars.values()))
+        await shot(dialog, "pull_dialog.png")
         emu.chunk_delay_s = 0.0
-        until(loop, lambda: "is pulled" in dialog.status.text())
+        await until(lambda: "is pulled" in dialog.status.text())
         dialog.close()
 
         emu.errors["/api/pull"] = (500, "pull model manifest: file does not exist")
         failed = ctx.jobs().submit("pull", {"model": "no-such-model:1b"}, "Pull no-such-model:1b")
-        until(loop, lambda: ctx.jobs().get(failed.id).state.finished)
+        await until(lambda: ctx.jobs().get(failed.id).state.finished)
         window.show_jobs()
         window._jobs_panel.table.selectRow(1)
-        shot(window, "jobs.png")
+        await settled(window)  # the pull's refresh showed the selected model again
+        await shot(window, "jobs.png")
 
         apply_theme(app, "dark")
         window.tabs.setCurrentIndex(0)
         window.browser.select_model(ctx.models.find("llava:7b").id)
-        until(loop, lambda: window.inspector.fields["memory"].text() != "checking…")
+        await settled(window)
         window.tabs.setCurrentWidget(pane)
-        shot(window, "dark.png")
+        window.status.clearMessage()  # the jobs scene's failed pull is not news here
+        await shot(window, "dark.png")
 
         window.close()
-        loop.run_until_complete(window.aclose())
+        await window.aclose()
         ctx.close()
-    print(json.dumps({"screenshots": written}))
+    return written
 
 
 if __name__ == "__main__":

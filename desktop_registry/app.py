@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from desktop_registry.services.compatibility import CompatibilityService
     from desktop_registry.services.conversations import ConversationService
     from desktop_registry.services.endpoints import Endpoint, EndpointStore
+    from desktop_registry.services.evaluation.benchmarks import BenchmarkService
+    from desktop_registry.services.evaluation.catalog import SuiteCatalog
+    from desktop_registry.services.evaluation.runner import EvaluationRunner
     from desktop_registry.services.experiments import ExperimentService
     from desktop_registry.services.hardware import HardwareProbe
     from desktop_registry.services.jobs import JobService
@@ -36,6 +39,7 @@ if TYPE_CHECKING:
     from desktop_registry.sources.github_models import GitHubModelsSource
     from desktop_registry.sources.ollama import OllamaSource
     from desktop_registry.sources.openai_compatible import OpenAICompatibleSource
+    from desktop_registry.storage.evaluation_repository import EvaluationRepository
     from desktop_registry.tracking.mlflow import MlflowTracker
 
 
@@ -276,6 +280,40 @@ class AppContext:
         from desktop_registry.services.mlflow_sync import MlflowSync
 
         return MlflowSync(self.tracker(), self.models)
+
+    # ----- evaluation, benchmarks and comparison ---------------------------------------------
+    def evaluation_store(self) -> EvaluationRepository:
+        from desktop_registry.storage.evaluation_repository import EvaluationRepository
+
+        return EvaluationRepository(self.db)
+
+    def eval_suites(self) -> SuiteCatalog:
+        from desktop_registry.services.evaluation.catalog import SuiteCatalog
+
+        return SuiteCatalog(self.evaluation_store())
+
+    def evaluation(self, *, tracked: bool = True) -> EvaluationRunner:
+        """One suite across many models; per-source limits from Settings.eval_concurrency."""
+        from desktop_registry.services.evaluation.runner import EvaluationRunner
+
+        limits = getattr(self.settings, "eval_concurrency", None) or {}
+        return EvaluationRunner(
+            self.models,
+            self.serving(),
+            self.evaluation_store(),
+            limits=limits,
+            tracker=self.tracker() if tracked and self.mlflow_store_exists() else None,
+        )
+
+    def benchmarks(self, *, tracked: bool = True) -> BenchmarkService:
+        from desktop_registry.services.evaluation.benchmarks import BenchmarkService
+
+        return BenchmarkService(
+            self.models,
+            self.serving(),
+            self.evaluation_store(),
+            tracker=self.tracker() if tracked and self.mlflow_store_exists() else None,
+        )
 
     async def aclose(self) -> None:
         for source in self._sources:

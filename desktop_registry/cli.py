@@ -26,6 +26,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "desktop_registry.commands.jobs",
     "desktop_registry.commands.library",
     "desktop_registry.commands.experiments",
+    "desktop_registry.commands.evaluation",
 )
 
 Handler = Callable[[argparse.Namespace, AppContext], int]

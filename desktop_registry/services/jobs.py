@@ -94,6 +94,7 @@ class JobKind:
 JOB_KINDS: dict[str, str] = {
     "sync": "desktop_registry.services.jobs:sync_job_kind",
     "pull": "desktop_registry.services.pulls:pull_job_kind",
+    "evaluation": "desktop_registry.services.evaluation.job:evaluation_job_kind",
 }
 
 

@@ -1,9 +1,13 @@
 """The model inspector: everything the registry knows about one model, and what to do with it.
 
-Shows and asks; deleting, unloading and chatting are done by the window through services.
+Shows and asks; deleting, unloading, chatting and experiments are done by the window.
 """
 
 from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -14,6 +18,7 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -21,7 +26,12 @@ from PySide6.QtWidgets import (
 
 from desktop_registry.domain import ModelRecord
 from desktop_registry.domain.local import LoadedModel
+from desktop_registry.errors import RegistryError, StorageError
 from desktop_registry.ui.model_tree import CATEGORY_LABELS, human_size
+from desktop_registry.ui.theme import BADGE
+
+FALLBACK_CONTEXT = 8192  # when a model says nothing about its context (the CLI's default too)
+BADGE_KEYS = {"green": "local", "amber": "missing", "red": "error"}  # fit badge → theme colour
 
 CATEGORY_ORIGIN = {
     "server": "reported by the server",
@@ -61,8 +71,56 @@ class Collapsible(QWidget):
         self.setVisible(bool(text.strip()))
 
 
+def context_length_of(record: ModelRecord) -> int:
+    """The context a model loads with: its own num_ctx parameter, else what it was trained for."""
+    raw = record.parameters.get("num_ctx")
+    if isinstance(raw, list):
+        raw = raw[-1] if raw else None
+    try:
+        configured = int(str(raw).strip('"')) if raw is not None else 0
+    except ValueError:
+        configured = 0
+    return configured or record.details.context_length or FALLBACK_CONTEXT
+
+
+def compatibility_of(ctx: Any, record: ModelRecord) -> Any:
+    """A CompatibilityReport for a local model. Run it in a worker thread: the first call imports
+    the estimator and probes the hardware. A model the library knows is checked as that entry
+    (its catalog figures, smaller siblings as suggestions)."""
+    service = ctx.compatibility()
+    hardware = service.profile()
+    for attempt in range(3):
+        try:
+            return _check(service, record, hardware)
+        except StorageError:
+            # Looking up siblings may rebuild the library index while a sync or pull writes the
+            # registry: SQLite then refuses the second writer; the whole lookup is retried.
+            if attempt == 2:
+                raise
+            time.sleep(0.25 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _check(service: Any, record: ModelRecord, hardware: Any) -> Any:
+    from desktop_registry.services.memory_estimate import ModelSpec
+
+    context = context_length_of(record)
+    if service.library is not None:
+        for entry in service.library.build_entries([record]):
+            if entry.model_id == record.id and not entry.remote:
+                return service.check_entry(entry, context, hardware=hardware)
+    spec = ModelSpec.from_details(
+        record.details,
+        name=record.name,
+        size_bytes=record.size_bytes,
+        capabilities=list(record.capabilities),
+    )
+    return service.check_spec(spec, context, hardware=hardware)
+
+
 class ModelInspector(QScrollArea):
     chat_requested = Signal(int)
+    experiment_requested = Signal(int)
     delete_requested = Signal(int)
     unload_requested = Signal(int)
     copy_requested = Signal(str)
@@ -87,9 +145,11 @@ class ModelInspector(QScrollArea):
         self.copy_button = QPushButton("Copy name")
         self.unload_button = QPushButton("Unload")
         self.delete_button = QPushButton("Delete…")
-        for i, b in enumerate(
-            (self.chat_button, self.copy_button, self.unload_button, self.delete_button)
-        ):
+        self.experiment_button = QPushButton("New experiment…")
+        self.experiment_button.setToolTip("Make a variant of this model: options, prompt, …")
+        self.mlflow_button = QPushButton("Open in MLflow")
+        self.mlflow_box: Any = None  # the last "Open in MLflow" message box
+        for i, b in enumerate(self._buttons()):
             buttons.addWidget(b, i // 2, i % 2)  # two by two: fits a narrow inspector
             b.setEnabled(False)
         outer.addLayout(buttons)
@@ -122,6 +182,7 @@ class ModelInspector(QScrollArea):
             self.form.addRow(label, value)
             self.fields[key] = value
         outer.addLayout(self.form)
+        outer.addWidget(self._compatibility_section())
         self.template = Collapsible("Template")
         self.system = Collapsible("System prompt")
         self.options = Collapsible("Parameters")
@@ -136,6 +197,65 @@ class ModelInspector(QScrollArea):
         self.copy_button.clicked.connect(
             lambda: self.record and self.copy_requested.emit(self.record.name)
         )
+        self.experiment_button.clicked.connect(lambda: self._emit(self.experiment_requested))
+        self.mlflow_button.clicked.connect(self.open_in_mlflow)
+
+    def _buttons(self) -> tuple[QPushButton, ...]:
+        return (
+            self.chat_button,
+            self.copy_button,
+            self.unload_button,
+            self.delete_button,
+            self.experiment_button,
+            self.mlflow_button,
+        )
+
+    def _compatibility_section(self) -> QWidget:
+        self.compat_box = QWidget()
+        layout = QVBoxLayout(self.compat_box)
+        layout.setContentsMargins(0, 8, 0, 0)
+        heading = QLabel("Compatibility")
+        heading.setObjectName("sectionTitle")
+        layout.addWidget(heading)
+        form = QFormLayout()
+        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
+        self.compat: dict[str, QLabel] = {}
+        for key in ("memory", "fit", "reason", "warning", "suggestion"):
+            value = QLabel("")
+            value.setWordWrap(key != "fit")
+            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.compat[key] = value
+        badge = self.compat["fit"]
+        badge.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
+        self.compat["reason"].setObjectName("muted")
+        fit_cell = QWidget()
+        cell = QVBoxLayout(fit_cell)
+        cell.setContentsMargins(0, 0, 0, 0)
+        cell.setSpacing(2)
+        cell.addWidget(badge)
+        cell.addWidget(self.compat["reason"])
+        self._compat_rows = {"memory": self.compat["memory"], "fit": fit_cell}
+        form.addRow("Estimated memory", self.compat["memory"])
+        form.addRow("Fit", fit_cell)
+        for key, label in (("warning", "Warning"), ("suggestion", "Suggestion")):
+            form.addRow(label, self.compat[key])
+            self._compat_rows[key] = self.compat[key]
+        self.compat_form = form
+        layout.addLayout(form)
+        self.compat_box.setVisible(False)
+        return self.compat_box
+
+    def _compat_row(self, key: str, text: str) -> None:
+        self.compat[key].setText(text)
+        self.compat_form.setRowVisible(self._compat_rows[key], bool(text))
+
+    def open_in_mlflow(self) -> None:
+        if self.record is None:
+            return
+        from desktop_registry.ui.experiment_dialog import show_mlflow_location
+
+        self.mlflow_box = show_mlflow_location(self, self.record)
 
     def _emit(self, signal: Signal) -> None:
         if self.record is not None and self.record.id is not None:
@@ -150,8 +270,9 @@ class ModelInspector(QScrollArea):
         self.title.setText("Select a model")
         for value in self.fields.values():
             value.setText("")
-        for b in (self.chat_button, self.copy_button, self.unload_button, self.delete_button):
+        for b in self._buttons():
             b.setEnabled(False)
+        self.compat_box.setVisible(False)
 
     def show_model(
         self,
@@ -207,6 +328,63 @@ class ModelInspector(QScrollArea):
         self.copy_button.setEnabled(True)
         self.delete_button.setEnabled(True)
         self.unload_button.setEnabled(False)
+        self.experiment_button.setEnabled(record.id is not None)
+        tracking = record.parameters.get("mlflow")
+        run_id = tracking.get("run_id") if isinstance(tracking, dict) else None
+        self.mlflow_button.setEnabled(bool(run_id))
+        self.mlflow_button.setToolTip(
+            f"MLflow run {run_id}" if run_id else f"{record.name} has no MLflow run."
+        )
+        self._show_compatibility_pending(record)
+
+    # ----- compatibility ------------------------------------------------------------------
+    def _show_compatibility_pending(self, record: ModelRecord) -> None:
+        self.compat_box.setVisible(True)
+        self.compat["fit"].setStyleSheet("")
+        for key in ("fit", "warning", "suggestion"):
+            self._compat_row(key, "")
+        if record.is_local:
+            self._compat_row("memory", f"checking at {context_length_of(record):,} tokens…")
+        else:
+            self._compat_row("memory", "none here: served remotely by its provider")
+
+    async def check_compatibility(self, ctx: Any, record: ModelRecord) -> None:
+        """Estimate `record` in a worker thread (the first call probes the hardware)."""
+        if not record.is_local:
+            return
+        try:
+            report = await asyncio.to_thread(compatibility_of, ctx, record)
+        except RegistryError as exc:
+            if self.record is record:
+                self.show_compatibility(None, error=str(exc))
+            return
+        if self.record is record:  # another model may have been selected meanwhile
+            self.show_compatibility(report)
+
+    def show_compatibility(self, report: Any, error: str = "") -> None:
+        """Fill the section from a CompatibilityReport (or say why there is none)."""
+        if error or report is None:
+            self._compat_row("memory", f"cannot estimate: {error or 'no report'}")
+            return
+        e = report.estimate
+        gib = 1024**3
+        parts = (
+            f"weights {e.weights_bytes / gib:.1f} GiB, KV cache {e.kv_cache_bytes / gib:.1f} GiB"
+        )
+        self._compat_row(
+            "memory",
+            f"{e.total_bytes / gib:.1f} GiB at {e.context_length:,} tokens ({parts})",
+        )
+        colour = BADGE.get(BADGE_KEYS.get(report.fit.badge, "error"), BADGE["error"])
+        self._compat_row("fit", f"● {report.fit.label}")
+        self.compat["fit"].setStyleSheet(
+            f"QLabel {{ background: {colour}; color: white; border-radius: 4px;"
+            " padding: 2px 8px; font-weight: 600; }"
+        )
+        self.compat["reason"].setText(report.reason)
+        self.compat["fit"].setProperty("badge", report.fit.badge)
+        self._compat_row("warning", report.warnings[0] if report.warnings else "")
+        self._compat_row("suggestion", report.suggestions[0].text if report.suggestions else "")
 
     def show_memory(self, loaded: LoadedModel | None, error: str = "") -> None:
         if self.record is None or not self.record.is_local:

@@ -32,6 +32,7 @@ from desktop_registry.domain.jobs import JobState
 from desktop_registry.errors import RegistryError
 from desktop_registry.services.jobs import JobUpdate
 from desktop_registry.storage.model_index import ModelEntry, ModelIndex
+from desktop_registry.storage.repository import MODELS
 from desktop_registry.ui import panels
 from desktop_registry.ui.home_view import HomeView
 from desktop_registry.ui.inspector import ModelInspector
@@ -119,6 +120,7 @@ class MainWindow(QMainWindow):
             lambda i: self.tasks.spawn(self.unload_model(i), "unloading a model")
         )
         self.inspector.model_link.connect(self.browser.select_model)
+        self.inspector.experiment_requested.connect(self.new_experiment)
         self.banner.retry.clicked.connect(self.retry_ollama)
         self.banner.settings.clicked.connect(self.open_settings)
         self._unsubscribe = ctx.jobs().subscribe(self._on_job)
@@ -254,11 +256,18 @@ class MainWindow(QMainWindow):
     def refresh_models(self) -> None:
         try:
             self.entries = ModelIndex(self.ctx.db).entries()
+            lineage = self._lineage()
         except RegistryError as exc:
             self.report(str(exc))
             return
-        self.browser.set_entries(self.entries)
+        self.browser.set_entries(self.entries, lineage)
         self.home.refresh()
+
+    def _lineage(self) -> dict[int, int]:
+        """variant id → base id, for every registry model that has a parent (one light query)."""
+        sql = f"SELECT id, parent_id FROM {MODELS.name} WHERE parent_id IS NOT NULL"
+        with self.ctx.db.reading() as conn:
+            return {int(row[0]): int(row[1]) for row in conn.exec_driver_sql(sql)}
 
     def refresh_all(self) -> None:
         self.refresh_models()
@@ -288,6 +297,10 @@ class MainWindow(QMainWindow):
         )
         if record.is_local and record.source.value == "ollama":
             self.tasks.spawn(self._memory_state(model_id), "reading loaded models")
+        if record.is_local:
+            self.tasks.spawn(
+                self.inspector.check_compatibility(self.ctx, record), "estimating memory"
+            )
 
     async def _memory_state(self, model_id: int) -> None:
         record = self.inspector.record
@@ -335,6 +348,27 @@ class MainWindow(QMainWindow):
         await self.ollama().unload(record.ollama_name or record.name)
         self.report(f"Unloaded {record.name} from memory.")
         await self._memory_state(model_id)
+
+    def new_experiment(self, model_id: int) -> Any:
+        """The "New experiment…" dialog for a base; the tree shows the variant when it closes."""
+        from desktop_registry.ui.experiment_dialog import open_experiment_dialog
+
+        try:
+            base = self.ctx.models.get(model_id)
+        except RegistryError as exc:
+            self.report(str(exc))
+            return None
+        dialog = open_experiment_dialog(self.ctx, self, base)
+        dialog.finished.connect(lambda _result: self._experiment_closed(dialog))
+        return dialog
+
+    def _experiment_closed(self, dialog: Any) -> None:
+        created = dialog.created
+        if created is None or created.id is None:
+            return
+        self.refresh_models()
+        self.browser.select_model(created.id)
+        self.report(f"Created {created.name} from {dialog.base.name}.")
 
     def _copy(self, name: str) -> None:
         QGuiApplication.clipboard().setText(name)

@@ -1,4 +1,4 @@
-"""The category tree: Source → Category → Model with counts, badges and a filter box.
+"""The category tree: Source → Category → Model (→ its variants) with counts, badges and a filter.
 
 Built on a QAbstractItemModel over light index rows, so 10,000 models open and filter quickly;
 never reads the database itself (the window hands it `ModelEntry` rows).
@@ -6,6 +6,7 @@ never reads the database itself (the window hands it `ModelEntry` rows).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import (
@@ -69,18 +70,27 @@ class _Node:
 
 
 class ModelTreeModel(QAbstractItemModel):
-    """Sources at the top, their categories below (with counts), models as leaves."""
+    """Sources at the top, their categories below (with counts), models as leaves.
+
+    A model with variants (registry rows whose parent_id is it) also holds them as children,
+    so lineage reads base → variants; the variants stay in their own categories too.
+    """
 
     def __init__(self) -> None:
         super().__init__()
         self.entries: list[ModelEntry] = []
+        self.parents: dict[int, int] = {}  # variant id → base id
         self.text = ""
         self.root = _Node("", None, 0)
         self.shown = 0  # models shown after filtering (a model counts once)
+        self.lineage_nodes: list[_Node] = []  # model nodes that hold variants (expanded)
 
     # ----- content ------------------------------------------------------------------------
-    def set_entries(self, entries: list[ModelEntry]) -> None:
+    def set_entries(
+        self, entries: list[ModelEntry], lineage: Mapping[int, int] | None = None
+    ) -> None:
         self.entries = entries
+        self.parents = dict(lineage or {})
         self._rebuild()
 
     def set_filter(self, text: str) -> None:
@@ -100,10 +110,17 @@ class ModelTreeModel(QAbstractItemModel):
         root = _Node("", None, 0)
         by_source: dict[str, dict[str, list[ModelEntry]]] = {}
         matching = self._matching()
+        variants: dict[int, list[ModelEntry]] = {}
+        parents = self.parents
         for entry in matching:
             cats = by_source.setdefault(entry.source, {})
             for category in entry.categories:
                 cats.setdefault(category, []).append(entry)
+            if parents:
+                base = parents.get(entry.id)
+                if base is not None and base != entry.id:
+                    variants.setdefault(base, []).append(entry)
+        self.lineage_nodes = []
         order = list(SOURCE_LABELS)
         for source in sorted(by_source, key=lambda s: (order.index(s) if s in order else 99, s)):
             cats = by_source[source]
@@ -124,9 +141,27 @@ class ModelTreeModel(QAbstractItemModel):
                     leaf = _Node(entry.name, cat_node, len(kids))
                     leaf.entry = entry
                     kids.append(leaf)
+                    if variants and entry.id in variants:
+                        self._add_variants(leaf, variants, {entry.id})
         self.root = root
         self.shown = len(matching)
         self.endResetModel()
+
+    def _add_variants(
+        self, node: _Node, variants: dict[int, list[ModelEntry]], seen: set[int]
+    ) -> None:
+        """The variants of node's model as its children, theirs below them (no cycles)."""
+        assert node.entry is not None
+        for variant in variants.get(node.entry.id, ()):
+            if variant.id in seen:
+                continue
+            child = _Node(variant.name, node, len(node.children))
+            child.entry = variant
+            node.children.append(child)
+            if variant.id in variants:
+                self._add_variants(child, variants, seen | {variant.id})
+        if node.children:
+            self.lineage_nodes.append(node)
 
     # ----- lookups used by the view and by tests ------------------------------------------
     def node(self, index: ModelIndexArg) -> _Node:
@@ -214,7 +249,13 @@ class ModelTreeModel(QAbstractItemModel):
             return font
         if role == Qt.ItemDataRole.ToolTipRole and entry is not None:
             where = f"{entry.source}" + (f" ({entry.provider})" if entry.provider else "")
-            return f"{entry.name}\n{where} · {entry.serving} · {entry.status}"
+            tip = f"{entry.name}\n{where} · {entry.serving} · {entry.status}"
+            base = node.parent.entry if node.parent is not None else None
+            if base is not None:
+                tip += f"\nvariant of {base.name}"
+            if node.children:
+                tip += f"\n{len(node.children)} variant(s) below"
+            return tip
         if role == Qt.ItemDataRole.UserRole and entry is not None:
             return entry.id
         return None
@@ -253,9 +294,12 @@ class ModelBrowser(QWidget):
         self.filter_box.textChanged.connect(lambda _t: self._debounce.start())
         self.view.selectionModel().currentChanged.connect(self._current_changed)
 
-    def set_entries(self, entries: list[ModelEntry]) -> None:
+    def set_entries(
+        self, entries: list[ModelEntry], lineage: Mapping[int, int] | None = None
+    ) -> None:
+        """`lineage` maps a variant's id to its base's id (the registry's parent_id)."""
         selected = self.selected_id()
-        self.model.set_entries(entries)
+        self.model.set_entries(entries, lineage)
         self._after_reset(selected)
 
     def apply_filter(self) -> None:
@@ -265,12 +309,16 @@ class ModelBrowser(QWidget):
 
     def _after_reset(self, selected: int | None) -> None:
         # Expand sources and categories; the leaves are drawn lazily by the view.
+        expand_all = self.model.shown <= 2000 or bool(self.model.text)
         for s in range(self.model.rowCount()):
             source_index = self.model.index(s, 0)
             self.view.setExpanded(source_index, True)
-            if self.model.shown <= 2000 or self.model.text:
+            if expand_all:
                 for c in range(self.model.rowCount(source_index)):
                     self.view.setExpanded(self.model.index(c, 0, source_index), True)
+        if expand_all:  # base → variants open, so lineage is seen without a click
+            for node in self.model.lineage_nodes:
+                self.view.setExpanded(self.model.createIndex(node.row, 0, node), True)
         if selected is not None:
             index = self.model.first_index_of(selected)
             if index.isValid():
