@@ -25,6 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from desktop_registry.domain import categories_for_capabilities
 from desktop_registry.storage import Database, ModelRepository
+from desktop_registry.storage.model_queries import category_keys
 from desktop_registry.storage.repository import CAPS, MODELS
 
 FAMILIES = [
@@ -79,6 +80,7 @@ def fill(db: Database, rows: int) -> None:
                 "kind": "base" if i % 10 else "variant",
                 "category": cats[0],
                 "categories": cats,
+                "category_keys": category_keys(cats[0], caps),
                 "category_source": "server",
                 "capabilities": caps,
                 "parameters": {},

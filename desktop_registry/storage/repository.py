@@ -5,8 +5,7 @@ Every write is one short transaction; nothing here knows where models come from.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -16,28 +15,23 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
-    column,
     delete,
     func,
     insert,
     or_,
     select,
-    text,
     update,
 )
-from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from desktop_registry.domain import (
-    Capability,
     Category,
-    ModelDetails,
     ModelRecord,
     PerformanceMetric,
 )
-from desktop_registry.domain.categories import CAPABILITY_CATEGORIES
 from desktop_registry.domain.models import ModelStatus, utcnow
 from desktop_registry.errors import NotFoundError, UserInputError
+from desktop_registry.storage import model_queries
 from desktop_registry.storage.database import Database
 from desktop_registry.storage.tables import (
     ChangeHistoryRow,
@@ -59,8 +53,6 @@ Metrics = list[PerformanceMetric]
 HistoryRows = list[dict[str, Any]]
 DuplicateKeys = list[tuple[str, str, str]]
 
-_CATEGORY_CAPABILITY: dict[Category, Capability] = {cat: cap for cap, cat in CAPABILITY_CATEGORIES}
-_FTS_TERM = re.compile(r"[^\s\"]+")
 _MUTABLE_FIELDS = set(ModelRecord.model_fields) - {"id", "created_at", "performance"}
 
 
@@ -100,100 +92,14 @@ def _row_values(record: ModelRecord, now: datetime) -> dict[str, Any]:
         "github_models_id": record.github_models_id,
         "description": record.description,
         "tags": list(record.tags),
-        "search_text": search_text(record),
+        "search_text": model_queries.search_text(record),
+        "category_keys": model_queries.category_keys(record.category, record.capabilities),
         "template": record.template,
         "system": record.system,
         "license": record.license,
         "modified_at": record.modified_at,
         "updated_at": now,
     }
-
-
-def search_text(record: ModelRecord) -> str:
-    """What short filter terms are matched against (the same text the trigram index holds)."""
-    import json
-
-    return " ".join(
-        [record.name, record.details.family or "", record.description, json.dumps(record.tags)]
-    ).lower()
-
-
-def _record_from_row(
-    row: Mapping[str, Any] | RowMapping, performance: dict[str, float] | None
-) -> ModelRecord:
-    return ModelRecord(
-        id=row["id"],
-        name=row["name"],
-        version=row["version"],
-        source=row["source"],
-        provider=row["provider"],
-        serving=row["serving"],
-        kind=row["kind"],
-        category=row["category"],
-        categories=row["categories"] or [row["category"]],
-        category_source=row["category_source"],
-        capabilities=row["capabilities"] or [],
-        parameters=row["parameters"] or {},
-        endpoint=row["endpoint"],
-        status=row["status"],
-        digest=row["digest"],
-        size_bytes=row["size_bytes"],
-        details=ModelDetails.model_validate(row["details"] or {}),
-        parent_id=row["parent_id"],
-        ollama_name=row["ollama_name"],
-        github_models_id=row["github_models_id"],
-        description=row["description"],
-        tags=row["tags"] or [],
-        template=row["template"],
-        system=row["system"],
-        license=row["license"],
-        modified_at=row["modified_at"],
-        created_at=row["created_at"],
-        updated_at=row["updated_at"],
-        performance=performance or {},
-    )
-
-
-def fts_query(text_filter: str) -> str | None:
-    """An FTS5 trigram MATCH expression for the terms of 3+ characters (None if there are none)."""
-    terms = [t.replace('"', "") for t in _FTS_TERM.findall(text_filter)]
-    long_terms = [t for t in terms if len(t) >= 3]
-    if not long_terms:
-        return None
-    return " AND ".join(f'"{t}"' for t in long_terms)
-
-
-def _text_condition(query: Select[Any], text_filter: str) -> Select[Any]:
-    """Every term must occur in name, family, description or tags (case-insensitive substring).
-
-    Terms of 3+ characters go through the trigram index; shorter ones are checked with LIKE
-    on `search_text`, which the narrow list index covers, never on the wide model rows.
-    """
-    match = fts_query(text_filter)
-    if match is not None:
-        hits = text("SELECT rowid FROM models_fts WHERE models_fts MATCH :fts_match")
-        query = query.where(
-            MODELS.c.id.in_(hits.bindparams(fts_match=match).columns(column("rowid")))
-        )
-    for term in _FTS_TERM.findall(text_filter):
-        if len(term) >= 3:
-            continue
-        escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        query = query.where(MODELS.c.search_text.like(f"%{escaped}%", escape="\\"))
-    return query
-
-
-def _ids_on_list_index(conn: Connection, query: Select[Any]) -> list[int]:
-    """Run an ids query with `INDEXED BY ix_models_list` (SQLAlchemy renders no SQLite hints).
-
-    The search index hands over thousands of ids; without the hint SQLite looks each one
-    up in the wide model rows to sort them, with it in the narrow covering index.
-    """
-    compiled = query.compile(dialect=conn.dialect)
-    sql = str(compiled)
-    hinted = sql.replace("\nFROM models \n", "\nFROM models INDEXED BY ix_models_list \n", 1)
-    params = tuple(compiled.params[name] for name in compiled.positiontup or ())
-    return [int(r[0]) for r in conn.exec_driver_sql(hinted, params)]
 
 
 class ModelRepository:
@@ -374,24 +280,26 @@ class ModelRepository:
     # ----- reads ------------------------------------------------------------------
     def get(self, model_id: int) -> ModelRecord:
         with self.db.reading() as conn:
-            row = conn.execute(select(MODELS).where(MODELS.c.id == model_id)).mappings().first()
-            if row is None:
-                raise NotFoundError(f"No model with id {model_id} in the registry.")
-            return _record_from_row(row, self._latest_performance(conn, [model_id]).get(model_id))
+            return self._read_one(conn, model_id)
+
+    def _read_one(self, conn: Connection, model_id: int) -> ModelRecord:
+        record = model_queries.records_by_id(conn, [model_id]).get(model_id)
+        if record is None:
+            raise NotFoundError(f"No model with id {model_id} in the registry.")
+        record.performance = self._latest_performance(conn, [model_id]).get(model_id, {})
+        return record
 
     def find(
         self, name: str, *, source: str | None = None, version: str | None = None
     ) -> ModelRecord | None:
-        query = select(MODELS).where(MODELS.c.name == name)
+        query = select(MODELS.c.id).where(MODELS.c.name == name)
         if source:
             query = query.where(MODELS.c.source == source)
         if version:
             query = query.where(MODELS.c.version == version)
         with self.db.reading() as conn:
-            row = conn.execute(query.order_by(MODELS.c.id)).mappings().first()
-            if row is None:
-                return None
-            return _record_from_row(row, self._latest_performance(conn, [row["id"]]).get(row["id"]))
+            model_id = conn.execute(query.order_by(MODELS.c.id).limit(1)).scalar()
+            return None if model_id is None else self._read_one(conn, int(model_id))
 
     def resolve(self, name: str) -> ModelRecord:
         """A model by the name a user types: exact, then Ollama's implied `:latest`, then id."""
@@ -441,15 +349,12 @@ class ModelRepository:
         capability: str | None,
         status: str | None,
         parent_id: int | None,
+        hits: Sequence[int] | None = None,
     ) -> Select[Any]:
         if category:
-            cat = Category(category)
-            cap = _CATEGORY_CAPABILITY.get(cat)
-            if cap is None:
-                query = query.where(MODELS.c.category == cat.value)
-            else:
-                with_cap = select(CAPS.c.model_id).where(CAPS.c.capability == cap.value)
-                query = query.where(or_(MODELS.c.category == cat.value, MODELS.c.id.in_(with_cap)))
+            # Primary category, or one its capabilities imply (see `category_keys`).
+            key = f" {Category(category).value} "
+            query = query.where(func.instr(MODELS.c.category_keys, key) > 0)
         if capability:
             query = query.where(
                 MODELS.c.id.in_(select(CAPS.c.model_id).where(CAPS.c.capability == capability))
@@ -463,7 +368,7 @@ class ModelRepository:
         if parent_id is not None:
             query = query.where(MODELS.c.parent_id == parent_id)
         if text_filter and text_filter.strip():
-            query = _text_condition(query, text_filter)
+            query = model_queries.text_condition(query, text_filter, hits)
         return query
 
     def list(
@@ -479,32 +384,40 @@ class ModelRepository:
         limit: int | None = None,
         offset: int = 0,
     ) -> Records:
-        """Matching models ordered by name; `limit`/`offset` page through them."""
-        ids_query = self._filtered(
-            select(MODELS.c.id),
-            category=category,
-            kind=kind,
-            source=source,
-            text_filter=text,
-            capability=capability,
-            status=status,
-            parent_id=parent_id,
-        ).order_by(MODELS.c.name, MODELS.c.version, MODELS.c.source)
-        if limit is not None:
-            ids_query = ids_query.limit(limit).offset(offset)
+        """Matching models ordered by name; `limit`/`offset` page through them.
+
+        A page walks the name-ordered list index and stops when it is full, unless a text
+        filter is narrow enough that sorting its search hits is quicker.
+        """
+        filters: dict[str, Any] = {
+            "category": category,
+            "kind": kind,
+            "source": source,
+            "capability": capability,
+            "status": status,
+            "parent_id": parent_id,
+        }
+        order = (MODELS.c.name, MODELS.c.version, MODELS.c.source)
         with self.db.reading() as conn:
-            # Sort and page on ids alone, then read the wide rows of the page only.
-            if text and _FTS_TERM.findall(text):
-                ids = _ids_on_list_index(conn, ids_query)
+            hits = model_queries.search_hits(conn, text) if limit is not None and text else None
+            if limit is not None and (hits is None or len(hits) >= model_queries.BROAD_HITS):
+                ids = model_queries.page_in_name_order(
+                    conn, **filters, text_filter=text, limit=limit, offset=offset
+                )
             else:
-                ids = list(conn.execute(ids_query).scalars())
-            rows_by_id: dict[int, RowMapping] = {}
-            for start in range(0, len(ids), 900):
-                chunk = ids[start : start + 900]
-                for row in conn.execute(select(MODELS).where(MODELS.c.id.in_(chunk))).mappings():
-                    rows_by_id[row["id"]] = row
+                # Sort and page on ids alone, then read the wide rows of the page only.
+                query = self._filtered(
+                    select(MODELS.c.id), **filters, text_filter=text, hits=hits
+                ).order_by(*order)
+                if limit is not None:
+                    query = query.limit(limit).offset(offset)
+                ids = list(conn.execute(query).scalars())
+            records = model_queries.records_by_id(conn, ids)
             perf = self._latest_performance(conn, ids)
-        return [_record_from_row(rows_by_id[i], perf.get(i)) for i in ids if i in rows_by_id]
+        for model_id, metrics in perf.items():
+            if model_id in records:
+                records[model_id].performance = metrics
+        return [records[i] for i in ids if i in records]
 
     def count(self, **filters: Any) -> int:
         query = self._filtered(

@@ -59,11 +59,10 @@ class ModelRow(Base):
         Index("ix_models_parent_id", "parent_id"),
         Index(
             "ix_models_list",
-            "id",
             "name",
             "version",
             "source",
-            "category",
+            "category_keys",
             "kind",
             "status",
             "parent_id",
@@ -97,6 +96,8 @@ class ModelRow(Base):
     description: Mapped[str] = mapped_column(Text, default="")
     # lower(name family description tags): lets short filter terms be checked on an index
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # " embedding multimodal ": every category the model is listed under, space-delimited.
+    category_keys: Mapped[str] = mapped_column(Text, default="")
     tags: Mapped[list[str]] = mapped_column(JSON, default=list)
     template: Mapped[str] = mapped_column(Text, default="")
     system: Mapped[str] = mapped_column(Text, default="")
