@@ -1,8 +1,8 @@
 """Screenshots of the desktop window, against the Ollama and GitHub Models emulators.
 
 Run under a display (e.g. `xvfb-run -a python bench/screenshots.py --out screenshots/`). Saves
-main.png, inspector_compat.png, chat_streaming.png, compare.png, pull_dialog.png, jobs.png,
-dark.png; prints one JSON object as its last line with the files written. The registry holds
+main.png, inspector_compat.png, chat_streaming.png, compare.png, compare_joined.png (a third model
+added mid-conversation), pull_dialog.png, jobs.png, dark.png; prints one JSON object as its last line with the files written. The registry holds
 local models (Ollama), remote ones (GitHub Models, test token via GH_TOKEN in this process)
 and one experiment variant under its base.
 """
@@ -28,9 +28,24 @@ STORY = (
     "the weather, other days about recursion, and once, memorably, about why the sky is blue. "
     "It answered each one as well as it could, one token at a time."
 )
+SKY = {  # compare mode's answers (the emulator's defaults are a greeting)
+    "llama3.1:8b": "Sunlight is scattered by the molecules of the air, and blue light, with its "
+    "short wavelength, is scattered far more than red (Rayleigh scattering). So blue light "
+    "reaches your eyes from every part of the sky.",
+    "phi:2.7b": "Because air scatters blue light more than the other colours of sunlight.",
+}
+SUNSET = {
+    "llama3.1:8b": "At sunset the light crosses much more air, so most of the blue is scattered "
+    "away before it reaches you and the reds and oranges are left.",
+    "qwen3:8b": "The low sun's light travels through more atmosphere; blue is scattered out, red "
+    "gets through.",
+    "phi:2.7b": "Sunlight at dusk passes through more air: the blue is scattered away on the way, "
+    "leaving the red and orange light.",
+}
 
 
-async def until(condition: Any, timeout: float = 30.0) -> None:
+async def until(condition: Any, timeout: float = 60.0) -> None:
+    # Generous: a cold first run imports MLflow and probes the hardware before the first scene.
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:
@@ -150,11 +165,29 @@ async def scenes(app: Any, out: Path) -> list[str]:
         await until(lambda: pane.task.done())
 
         emu.chunk_delay_s = 0.0
+        for name, reply in SKY.items():
+            emu.model(name).reply = reply
+        emu.invalidate()
         view = window.open_compare(["llama3.1:8b", "qwen3:8b", "phi:2.7b"])
         view.input.prompt.setPlainText("Why is the sky blue?")
         view.input.send_button.click()
         await until(lambda: view.task is not None and view.task.done())
         await shot(window, "compare.png")
+
+        # A third model joins a two-model comparison: it starts from the conversation so far.
+        joined = window.open_compare(["llama3.1:8b", "qwen3:8b"])
+        joined.input.prompt.setPlainText("Why is the sky blue?")
+        joined.input.send_button.click()
+        await until(lambda: joined.task is not None and joined.task.done())
+        joined.add_button.click()
+        joined.slots[-1].picker.select("phi:2.7b")
+        for name, reply in SUNSET.items():
+            emu.model(name).reply = reply
+        emu.invalidate()
+        joined.input.prompt.setPlainText("And why are sunsets red?")
+        joined.input.send_button.click()
+        await until(lambda: joined.task is not None and joined.task.done())
+        await shot(window, "compare_joined.png")
 
         emu.pull_chunk_bytes = 150_000_000
         emu.chunk_delay_s = 0.03

@@ -1,7 +1,8 @@
 """Compare mode: the same prompt to 2–4 models side by side, streaming at once.
 
 Each column keeps its own history and its partial reply when stopped; never waits on one model
-before starting the next.
+before starting the next. A column added mid-conversation starts from the conversation so far
+(the user's turns and the first column's replies), so its next reply answers the same question.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ class CompareView(QWidget):
         self.window_ = window
         self.conversation = Conversation()
         self.task: asyncio.Task[Any] | None = None
+        self.busy = False  # replies streaming: columns can be neither added nor removed
         self.slots: list[CompareSlot] = []
         self.columns = QSplitter(Qt.Orientation.Horizontal)
         self.add_button = QPushButton("Add model")
@@ -85,8 +87,13 @@ class CompareView(QWidget):
         if len(self.slots) >= MAX_MODELS:
             return
         slot = CompareSlot(self.window_.entries, name)
+        if self.slots:
+            # Joining mid-conversation: the first column's history (the user's turns and, for
+            # context, its replies), so this model's next reply is comparable with the others'.
+            slot.column.show_earlier(list(self.slots[0].column.history))
         self.slots.append(slot)
         self.columns.addWidget(slot)
+        self._even_columns()
         self._update_buttons()
 
     def remove_slot(self) -> None:
@@ -95,11 +102,21 @@ class CompareView(QWidget):
         slot = self.slots.pop()
         slot.setParent(None)
         slot.deleteLater()
+        self._even_columns()
         self._update_buttons()
 
+    def _even_columns(self) -> None:
+        # A column added later would otherwise get whatever width the splitter had left.
+        self.columns.setSizes([10_000] * len(self.slots))
+
     def _update_buttons(self) -> None:
-        self.add_button.setEnabled(len(self.slots) < MAX_MODELS)
-        self.remove_button.setEnabled(len(self.slots) > MIN_MODELS)
+        self.add_button.setEnabled(not self.busy and len(self.slots) < MAX_MODELS)
+        self.remove_button.setEnabled(not self.busy and len(self.slots) > MIN_MODELS)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        self.input.busy(busy)
+        self._update_buttons()
 
     def send(self) -> None:
         if self.task is not None and not self.task.done():
@@ -113,7 +130,7 @@ class CompareView(QWidget):
             return
         for slot in self.slots:
             slot.column.add_user(text, [])
-        self.input.busy(True)
+        self._set_busy(True)
         self.task = self.window_.tasks.spawn(self._replies(names), "comparing models")
 
     def stop(self) -> None:
@@ -141,16 +158,22 @@ class CompareView(QWidget):
             self._save(names)
             return replies
         finally:
-            self.input.busy(False)
+            self._set_busy(False)
 
     def _save(self, names: list[str]) -> None:
         # Columns move in step (one user turn, one reply each), so turn i is index i everywhere.
+        # A column that joined late holds copies of the first column's earlier replies: not saved
+        # twice (load() gives them back to it).
         merged: list[SavedMessage] = []
         for i, message in enumerate(self.slots[0].column.history):
             if message.role == "user":
                 merged.append(message)
             else:
-                merged.extend(s.column.history[i] for s in self.slots if i < len(s.column.history))
+                merged.extend(
+                    s.column.history[i]
+                    for s in self.slots
+                    if s.column.inherited <= i < len(s.column.history)
+                )
         self.conversation = self.conversation.model_copy(
             update={
                 "models": names,
@@ -173,7 +196,33 @@ class CompareView(QWidget):
             slot.picker.select(name)
             slot.column.clear()
         self.options.set_values(conversation.options, conversation.system)
-        for message in conversation.messages:
-            for slot, name in zip(self.slots, conversation.models, strict=False):
-                if message.role == "user" or message.model == name:
-                    slot.column.show_saved(message)
+        turns = conversation_turns(conversation.messages)
+        for slot, name in zip(self.slots, conversation.models, strict=False):
+            earlier: list[SavedMessage] = []  # turns before this model joined
+            joined = False
+            for user, replies in turns:
+                own = [r for r in replies if r.model == name]
+                if not joined and not own:
+                    earlier += [user, *replies[:1]]  # the first column's reply, as it was shown
+                    continue
+                if not joined:
+                    slot.column.show_earlier(earlier)
+                    joined = True
+                slot.column.show_saved(user)
+                for reply in own:
+                    slot.column.show_saved(reply)
+            if not joined:
+                slot.column.show_earlier(earlier)
+
+
+def conversation_turns(
+    messages: list[SavedMessage],
+) -> list[tuple[SavedMessage, list[SavedMessage]]]:
+    """A saved comparison as (user message, the replies to it) pairs, in order."""
+    turns: list[tuple[SavedMessage, list[SavedMessage]]] = []
+    for message in messages:
+        if message.role == "user":
+            turns.append((message, []))
+        elif turns:
+            turns[-1][1].append(message)
+    return turns

@@ -108,6 +108,14 @@ class MessageView(QFrame):
             self.content += content
             self.text.setText(self.content)
 
+    def mark_earlier(self) -> None:
+        """Context from before its column joined a comparison: greyed, with a dashed outline."""
+        self.setObjectName("bubble_earlier")
+        self.setStyleSheet(
+            "QFrame#bubble_earlier { border: 1px dashed palette(mid); border-radius: 6px; }"
+        )
+        self.text.setObjectName("muted")
+
     def set_footer(self, text: str, *, error: bool = False) -> None:
         self.footer.setObjectName("error" if error else "stats")
         self.footer.style().unpolish(self.footer)
@@ -123,6 +131,7 @@ class ChatColumn(QWidget):
         super().__init__()
         self.model_name = ""
         self.history: list[SavedMessage] = []
+        self.inherited = 0  # leading history messages copied from another column (compare mode)
         self.current: MessageView | None = None
         self.streaming = False
         self.header = QLabel(title)
@@ -167,6 +176,29 @@ class ChatColumn(QWidget):
         if message.images:
             view.set_footer(f"{len(message.images)} image(s) attached")
         self.history.append(message)
+
+    def show_earlier(self, messages: list[SavedMessage]) -> None:
+        """Start this column with a conversation held before it joined (user turns and another
+        model's replies): shown greyed, and sent to this column's model as context."""
+        if not messages:
+            return
+        self._add_note("Earlier in this conversation — sent to this column's model as context:")
+        for message in messages:
+            title = "You · earlier" if message.role == "user" else f"{message.model} · earlier"
+            view = self.add_view(message.role, title)
+            view.mark_earlier()
+            view.append(message.content)
+            if message.error:
+                view.set_footer(message.error)
+            self.history.append(message)
+        self.inherited = len(self.history)
+        self._add_note("This column joins here.")
+
+    def _add_note(self, text: str) -> None:
+        note = QLabel(text)
+        note.setObjectName("muted")
+        note.setWordWrap(True)
+        self.messages.insertWidget(self.messages.count() - 1, note)
 
     def add_user(self, text: str, images: list[str]) -> SavedMessage:
         message = SavedMessage(role="user", content=text, images=images)
@@ -229,6 +261,7 @@ class ChatColumn(QWidget):
 
     def clear(self) -> None:
         self.history.clear()
+        self.inherited = 0
         while self.messages.count() > 1:
             item = self.messages.takeAt(0)
             if item is not None and item.widget() is not None:

@@ -1,12 +1,12 @@
 """The model inspector: everything the registry knows about one model, and what to do with it.
 
-Shows and asks; deleting, unloading, chatting and experiments are done by the window.
+Shows and asks; deleting, unloading, chatting and experiments are done by the window
+(model_actions.py). The Compatibility section is inspector_compatibility.py.
 """
 
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSizePolicy,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -26,12 +25,9 @@ from PySide6.QtWidgets import (
 
 from desktop_registry.domain import ModelRecord
 from desktop_registry.domain.local import LoadedModel
-from desktop_registry.errors import RegistryError, StorageError
+from desktop_registry.errors import RegistryError
+from desktop_registry.ui.inspector_compatibility import CompatibilitySection, compatibility_of
 from desktop_registry.ui.model_tree import CATEGORY_LABELS, human_size
-from desktop_registry.ui.theme import BADGE
-
-FALLBACK_CONTEXT = 8192  # when a model says nothing about its context (the CLI's default too)
-BADGE_KEYS = {"green": "local", "amber": "missing", "red": "error"}  # fit badge → theme colour
 
 CATEGORY_ORIGIN = {
     "server": "reported by the server",
@@ -69,53 +65,6 @@ class Collapsible(QWidget):
     def set_text(self, text: str) -> None:
         self.text.setPlainText(text)
         self.setVisible(bool(text.strip()))
-
-
-def context_length_of(record: ModelRecord) -> int:
-    """The context a model loads with: its own num_ctx parameter, else what it was trained for."""
-    raw = record.parameters.get("num_ctx")
-    if isinstance(raw, list):
-        raw = raw[-1] if raw else None
-    try:
-        configured = int(str(raw).strip('"')) if raw is not None else 0
-    except ValueError:
-        configured = 0
-    return configured or record.details.context_length or FALLBACK_CONTEXT
-
-
-def compatibility_of(ctx: Any, record: ModelRecord) -> Any:
-    """A CompatibilityReport for a local model. Run it in a worker thread: the first call imports
-    the estimator and probes the hardware. A model the library knows is checked as that entry
-    (its catalog figures, smaller siblings as suggestions)."""
-    service = ctx.compatibility()
-    hardware = service.profile()
-    for attempt in range(3):
-        try:
-            return _check(service, record, hardware)
-        except StorageError:
-            # Looking up siblings may rebuild the library index while a sync or pull writes the
-            # registry: SQLite then refuses the second writer; the whole lookup is retried.
-            if attempt == 2:
-                raise
-            time.sleep(0.25 * (attempt + 1))
-    raise AssertionError("unreachable")
-
-
-def _check(service: Any, record: ModelRecord, hardware: Any) -> Any:
-    from desktop_registry.services.memory_estimate import ModelSpec
-
-    context = context_length_of(record)
-    if service.library is not None:
-        for entry in service.library.build_entries([record]):
-            if entry.model_id == record.id and not entry.remote:
-                return service.check_entry(entry, context, hardware=hardware)
-    spec = ModelSpec.from_details(
-        record.details,
-        name=record.name,
-        size_bytes=record.size_bytes,
-        capabilities=list(record.capabilities),
-    )
-    return service.check_spec(spec, context, hardware=hardware)
 
 
 class ModelInspector(QScrollArea):
@@ -182,7 +131,9 @@ class ModelInspector(QScrollArea):
             self.form.addRow(label, value)
             self.fields[key] = value
         outer.addLayout(self.form)
-        outer.addWidget(self._compatibility_section())
+        self.compat_box = CompatibilitySection()
+        self.compat = self.compat_box.labels  # memory, fit, reason, warning, suggestion
+        outer.addWidget(self.compat_box)
         self.template = Collapsible("Template")
         self.system = Collapsible("System prompt")
         self.options = Collapsible("Parameters")
@@ -209,46 +160,6 @@ class ModelInspector(QScrollArea):
             self.experiment_button,
             self.mlflow_button,
         )
-
-    def _compatibility_section(self) -> QWidget:
-        self.compat_box = QWidget()
-        layout = QVBoxLayout(self.compat_box)
-        layout.setContentsMargins(0, 8, 0, 0)
-        heading = QLabel("Compatibility")
-        heading.setObjectName("sectionTitle")
-        layout.addWidget(heading)
-        form = QFormLayout()
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setRowWrapPolicy(QFormLayout.RowWrapPolicy.WrapLongRows)
-        self.compat: dict[str, QLabel] = {}
-        for key in ("memory", "fit", "reason", "warning", "suggestion"):
-            value = QLabel("")
-            value.setWordWrap(key != "fit")
-            value.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-            self.compat[key] = value
-        badge = self.compat["fit"]
-        badge.setSizePolicy(QSizePolicy.Policy.Maximum, QSizePolicy.Policy.Fixed)
-        self.compat["reason"].setObjectName("muted")
-        fit_cell = QWidget()
-        cell = QVBoxLayout(fit_cell)
-        cell.setContentsMargins(0, 0, 0, 0)
-        cell.setSpacing(2)
-        cell.addWidget(badge)
-        cell.addWidget(self.compat["reason"])
-        self._compat_rows = {"memory": self.compat["memory"], "fit": fit_cell}
-        form.addRow("Estimated memory", self.compat["memory"])
-        form.addRow("Fit", fit_cell)
-        for key, label in (("warning", "Warning"), ("suggestion", "Suggestion")):
-            form.addRow(label, self.compat[key])
-            self._compat_rows[key] = self.compat[key]
-        self.compat_form = form
-        layout.addLayout(form)
-        self.compat_box.setVisible(False)
-        return self.compat_box
-
-    def _compat_row(self, key: str, text: str) -> None:
-        self.compat[key].setText(text)
-        self.compat_form.setRowVisible(self._compat_rows[key], bool(text))
 
     def open_in_mlflow(self) -> None:
         if self.record is None:
@@ -335,19 +246,9 @@ class ModelInspector(QScrollArea):
         self.mlflow_button.setToolTip(
             f"MLflow run {run_id}" if run_id else f"{record.name} has no MLflow run."
         )
-        self._show_compatibility_pending(record)
+        self.compat_box.show_pending(record)
 
     # ----- compatibility ------------------------------------------------------------------
-    def _show_compatibility_pending(self, record: ModelRecord) -> None:
-        self.compat_box.setVisible(True)
-        self.compat["fit"].setStyleSheet("")
-        for key in ("fit", "warning", "suggestion"):
-            self._compat_row(key, "")
-        if record.is_local:
-            self._compat_row("memory", f"checking at {context_length_of(record):,} tokens…")
-        else:
-            self._compat_row("memory", "none here: served remotely by its provider")
-
     async def check_compatibility(self, ctx: Any, record: ModelRecord) -> None:
         """Estimate `record` in a worker thread (the first call probes the hardware)."""
         if not record.is_local:
@@ -362,29 +263,8 @@ class ModelInspector(QScrollArea):
             self.show_compatibility(report)
 
     def show_compatibility(self, report: Any, error: str = "") -> None:
-        """Fill the section from a CompatibilityReport (or say why there is none)."""
-        if error or report is None:
-            self._compat_row("memory", f"cannot estimate: {error or 'no report'}")
-            return
-        e = report.estimate
-        gib = 1024**3
-        parts = (
-            f"weights {e.weights_bytes / gib:.1f} GiB, KV cache {e.kv_cache_bytes / gib:.1f} GiB"
-        )
-        self._compat_row(
-            "memory",
-            f"{e.total_bytes / gib:.1f} GiB at {e.context_length:,} tokens ({parts})",
-        )
-        colour = BADGE.get(BADGE_KEYS.get(report.fit.badge, "error"), BADGE["error"])
-        self._compat_row("fit", f"● {report.fit.label}")
-        self.compat["fit"].setStyleSheet(
-            f"QLabel {{ background: {colour}; color: white; border-radius: 4px;"
-            " padding: 2px 8px; font-weight: 600; }"
-        )
-        self.compat["reason"].setText(report.reason)
-        self.compat["fit"].setProperty("badge", report.fit.badge)
-        self._compat_row("warning", report.warnings[0] if report.warnings else "")
-        self._compat_row("suggestion", report.suggestions[0].text if report.suggestions else "")
+        """Fill the Compatibility section from a CompatibilityReport (or say why there is none)."""
+        self.compat_box.show_report(report, error)
 
     def show_memory(self, loaded: LoadedModel | None, error: str = "") -> None:
         if self.record is None or not self.record.is_local:
