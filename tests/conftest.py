@@ -17,6 +17,20 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 SHARED = REPO_ROOT.parent / "shared"
 
 
+@pytest.fixture(autouse=True)
+def private_keyring(tmp_path: Path) -> Iterator[None]:
+    """Every test gets its own real file keyring: no test reads or writes the user's keyring."""
+    import keyring
+    from keyrings.alt.file import PlaintextKeyring
+
+    backend = PlaintextKeyring()
+    backend.file_path = str(tmp_path / "private-keyring" / "keyring_pass.cfg")  # type: ignore[misc]
+    previous = keyring.get_keyring()
+    keyring.set_keyring(backend)
+    yield
+    keyring.set_keyring(previous)
+
+
 @pytest.fixture
 def registry_path(tmp_path: Path) -> Path:
     return tmp_path / "registry.db"

@@ -1,6 +1,7 @@
 """The model library: the curated catalog merged with installed and remote registry models, searchable.
 
-Never pulls, calls or deletes a model; it reads the catalog and the registry and rebuilds its own index.
+Never pulls, calls or deletes a model; it reads the catalog and the registry and rebuilds its own index,
+and a read never fails because another process is writing the registry.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,12 +26,14 @@ from desktop_registry.domain.library import (
     library_categories,
     parse_parameter_size,
 )
-from desktop_registry.errors import NotFoundError, UserInputError
+from desktop_registry.errors import NotFoundError, StorageError, UserInputError
 from desktop_registry.storage import ModelRepository
 from desktop_registry.storage.library_index import LibraryIndex
 
 CATALOG_FORMAT = "desktop-registry-library/1"
 _SCORE_HINTS = ("score", "accuracy", "pass_rate", "passrate", "quality", "f1", "exact_match")
+# A rebuild that meets another process's write lock waits SQLite's busy timeout, then tries once more.
+REBUILD_RETRY_DELAY_S = 0.2
 
 
 def shipped_catalog_path() -> Path:
@@ -206,6 +210,8 @@ class LibraryService:
         self.catalog_path = catalog_path or shipped_catalog_path()
         self.imported_catalog_path = imported_catalog_path
         self._aliases: dict[str, str] = {}
+        # Why the last read answered from an index older than the catalog/registry (None: it was current).
+        self.stale_reason: str | None = None
 
     # ----- catalog --------------------------------------------------------------------------
     def active_catalog_path(self) -> Path:
@@ -268,26 +274,62 @@ class LibraryService:
                 merged[entry.key] = entry
         return list(merged.values())
 
+    def _refresh_before_read(self) -> bool:
+        """Bring the index up to date for a read, best effort; False when it could not be rebuilt.
+
+        Rebuilding writes the registry file. When another process holds its write lock past SQLite's
+        busy timeout (and one more try), the read goes on with the index as last built and
+        `stale_reason` says so: a read never fails because someone else is writing.
+        """
+        for attempt in range(2):
+            try:
+                self.refresh()
+            except StorageError as exc:
+                error = exc
+                if attempt == 0:
+                    time.sleep(REBUILD_RETRY_DELAY_S)
+                continue
+            self.stale_reason = None
+            return True
+        self.stale_reason = (
+            f"The library list may be out of date: its index could not be updated ({error}). "
+            "Another program may be writing the registry; try again in a moment."
+        )
+        return False
+
+    def _indexed_or_built(self) -> list[LibraryEntry] | None:
+        """None when the index can answer; the entries built in memory when it was never written."""
+        if self._refresh_before_read() or self.index.count():
+            return None
+        return self.build_entries()
+
     # ----- queries --------------------------------------------------------------------------
     def search(self, query: LibraryQuery) -> list[LibraryResult]:
-        self.refresh()
+        built = self._indexed_or_built()
+        if built is not None:
+            return search_entries(built, query)
         return self.index.search(query)
 
     def entries(self) -> list[LibraryEntry]:
-        self.refresh()
+        built = self._indexed_or_built()
+        if built is not None:
+            return sorted(built, key=lambda e: e.name)
         return self.index.all()
 
     def get(self, name: str) -> LibraryEntry:
         """An entry by the name a user types: key, name, alias (`llama3.1` → `llama3.1:8b`)."""
-        self.refresh()
+        built = self._indexed_or_built()
         if not self._aliases:
             self.catalog()
         for candidate in (name, self._aliases.get(name), self._aliases.get(f"{name}:latest")):
             if not candidate:
                 continue
-            found = self.index.get(candidate) or next(
-                iter(self.index.find_by_name(candidate)), None
-            )
+            if built is not None:
+                found = next((e for e in built if candidate in (e.key, e.name)), None)
+            else:
+                found = self.index.get(candidate) or next(
+                    iter(self.index.find_by_name(candidate)), None
+                )
             if found is not None:
                 return found
         raise NotFoundError(
@@ -295,11 +337,46 @@ class LibraryService:
         )
 
     def siblings(self, entry: LibraryEntry) -> list[LibraryEntry]:
-        """Other sizes of the same model, smallest first."""
-        self.refresh()
+        """Other sizes of the same model, smallest first.
+
+        Only reads: the index as last built (the lookup that found `entry` refreshed it), the
+        catalog for sizes the index does not hold yet. It never takes the registry's write lock.
+        """
         same: list[LibraryEntry] = []
         for candidate in self.catalog():
             if candidate.group != entry.group or candidate.key == entry.key or candidate.remote:
                 continue
             same.append(self.index.get(candidate.key) or candidate)
         return sorted(same, key=lambda e: e.parameter_count or 0)
+
+
+def search_entries(entries: Sequence[LibraryEntry], query: LibraryQuery) -> list[LibraryResult]:
+    """The plain-text fallback of the index search: every word and every filter must match.
+
+    Used only while the index has never been written and cannot be (the registry is locked
+    elsewhere); results are not ranked by relevance, installed and local models come first.
+    """
+    words = [w.lower() for w in query.text.split()]
+    found: list[LibraryEntry] = []
+    for e in entries:
+        haystack = " ".join([e.name, e.family, e.description, *e.tags]).lower()
+        size = e.size_class
+        if (
+            all(w in haystack for w in words)
+            and (query.category is None or query.category in e.categories)
+            and (not query.capability or query.capability in e.capabilities)
+            and (query.size_class is None or size is query.size_class)
+            and (
+                query.min_performance is None
+                or (e.performance_score or 0.0) >= query.min_performance
+            )
+            and (
+                query.max_parameters is None
+                or (e.parameter_count is not None and e.parameter_count <= query.max_parameters)
+            )
+            and (query.installed is None or e.installed is query.installed)
+            and (query.remote is None or e.remote is query.remote)
+        ):
+            found.append(e)
+    found.sort(key=lambda e: (not e.installed, e.remote, e.name))
+    return [LibraryResult(entry=e, relevance=1.0) for e in found[: query.limit]]

@@ -36,9 +36,11 @@ KvCacheType = Literal["f16", "q8_0", "q4_0"]
 
 BATCH = 512  # Ollama's default num_batch: the compute graph is sized for one batch
 DEFAULT_VOCAB = 128_000
-RUNTIME_OVERHEAD = 457 * MIB  # backend context and scratch buffers Ollama reserves per load
+GPU_RESERVE = 457 * MIB  # the CUDA/ROCm backend's minimum Ollama sets aside on a GPU it loads onto
+MULTIMODAL_MIN_CONTEXT = 2048  # Ollama never loads a model with a vision projector below this
 DEFAULT_PROJECTOR_WEIGHTS = 600 * MIB
-PROJECTOR_GRAPH = 512 * MIB
+PROJECTOR_GRAPH = 512 * MIB  # used only when the vision encoder's shape is not in the metadata
+PROJECTOR_BYTES_PER_PARAM = 2  # vision towers and mmproj files ship in F16
 
 
 def bits_per_weight(quantization: str | None) -> float | None:
@@ -61,12 +63,22 @@ class ModelSpec(BaseModel):
     key_length: int | None = None
     value_length: int | None = None
     embedding_length: int | None = None
+    feed_forward_length: int | None = None
+    expert_count: int | None = None
     vocab_size: int | None = None
     has_projector: bool = False
     projector_parameters: int | None = None
+    projector_in_weights: bool = False  # the vision tower is in the main file (and its parameters)
+    vision_image_size: int | None = None
+    vision_patch_size: int | None = None
+    vision_head_count: int | None = None
+    vision_max_tiles: int | None = None
     embedding_only: bool = False
     sliding_window: int | None = None  # tokens a local-attention layer keeps
     sliding_layer_fraction: float = 0.0  # share of layers that use the sliding window
+    sliding_key_length: int | None = None  # head dim of the local layers, when it differs
+    sliding_value_length: int | None = None
+    shared_kv_layers: int = 0  # layers that reuse an earlier layer's cache and keep none
 
     @classmethod
     def from_details(
@@ -116,24 +128,55 @@ class ModelSpec(BaseModel):
         details = details_from_show(show)
         info = show.get("model_info") or {}
         arch = details.architecture or ""
-        vocab = as_int(info.get(f"{arch}.vocab_size")) if arch else None
+
+        def key(suffix: str, source: Mapping[str, Any] = info) -> int | None:
+            return as_int(source.get(f"{arch}.{suffix}")) if arch else None
+
         size = as_int(show.get("size"))
         spec = cls.from_details(
             details,
             name=name or str(show.get("model") or show.get("name") or ""),
             size_bytes=size,
             capabilities=[str(c) for c in show.get("capabilities") or []],
-            vocab_size=vocab,
+            vocab_size=key("vocab_size") or _ARCH_VOCAB.get(arch),
         )
-        window = as_int(info.get(f"{arch}.attention.sliding_window")) if arch else None
+        spec.feed_forward_length = key("feed_forward_length")
+        spec.expert_count = key("expert_count")
+        window = key("attention.sliding_window")
         if window and arch in _SLIDING_LAYERS:
             spec.sliding_window = window
             spec.sliding_layer_fraction = _SLIDING_LAYERS[arch]
+            spec.sliding_key_length = key("attention.key_length_swa")
+            spec.sliding_value_length = key("attention.value_length_swa")
+        spec.shared_kv_layers = key("attention.shared_kv_layers") or 0
+        projector = show.get("projector_info") or {}
+        vision = projector if projector else info
+        spec.vision_image_size = key("vision.image_size", vision)
+        spec.vision_patch_size = key("vision.patch_size", vision)
+        spec.vision_head_count = key("vision.attention.head_count", vision)
+        spec.vision_max_tiles = key("vision.max_num_tiles", vision)
+        if not projector and key("vision.block_count"):
+            # The Ollama engine keeps the vision tower inside the model file: size it from its shape.
+            spec.projector_in_weights = True
+            spec.projector_parameters = _vision_tower_parameters(
+                blocks=key("vision.block_count") or 0,
+                width=key("vision.embedding_length") or 0,
+                feed_forward=key("vision.feed_forward_length"),
+                text_width=spec.embedding_length or 0,
+            )
         tensors = show.get("tensors")
         if isinstance(tensors, list) and tensors and spec.file_size_bytes is None:
             spec.file_size_bytes = _tensor_bytes(tensors)
         return spec
 
+
+# Tokenizer sizes by architecture, for GGUFs that carry no `<arch>.vocab_size`: /api/show leaves the
+# token list out, and the output logits (batch × vocab) are often the largest part of the graph.
+_ARCH_VOCAB = {
+    "gemma": 256_000, "gemma2": 256_000, "gemma3": 262_144, "gemma3n": 262_144, "gemma4": 262_144,
+    "qwen2": 151_936, "qwen2moe": 151_936, "qwen25vl": 151_936, "qwen3": 151_936, "qwen3moe": 151_936,
+    "mistral3": 131_072, "command-r": 256_000, "cohere2": 256_000,
+}  # fmt: skip
 
 # Architectures that interleave local (sliding-window) attention layers with global ones.
 _SLIDING_LAYERS = {"gemma2": 0.5, "gemma3": 5 / 6, "gemma3n": 0.8, "gemma4": 5 / 6, "cohere2": 0.75}
@@ -160,18 +203,35 @@ def _tensor_bytes(tensors: list[Any]) -> int | None:
     return int(total)
 
 
+def _vision_tower_parameters(
+    *, blocks: int, width: int, feed_forward: int | None, text_width: int
+) -> int | None:
+    """A ViT block holds attention (4·w²) and an MLP (2·w·ff); a projection maps it to the text."""
+    if not blocks or not width:
+        return None
+    ff = feed_forward or 4 * width
+    return blocks * (4 * width * width + 2 * width * ff) + width * text_width
+
+
 class MemoryEstimate(BaseModel):
-    """Bytes a model needs loaded, by part; `total_bytes` is what `ollama ps` would call SIZE."""
+    """Bytes a model needs loaded, by part; `total_bytes` is what `ollama ps` would call SIZE.
+
+    That is Ollama's own reckoning for a load on one device: GPU reserve and a spare layer
+    included, an untied token-embedding table (kept in system RAM) left out.
+    """
 
     model: str = ""
     context_length: int
     parallel: int = 1
     kv_cache_type: str = "f16"
-    weights_bytes: int
+    weights_bytes: int  # the language model's weights (the vision tower is in projector_bytes)
+    cpu_weights_bytes: int = 0  # the input-embedding table kept in system RAM, outside the total
     kv_cache_bytes: int
     graph_bytes: int
-    projector_bytes: int = 0
-    runtime_bytes: int = 0
+    projector_bytes: int = 0  # vision weights + the vision encoder's compute buffer
+    projector_weights_bytes: int = 0
+    projector_graph_bytes: int = 0
+    runtime_bytes: int = 0  # GPU reserve + the one-layer buffer Ollama keeps free
     overhead_bytes: int  # graph + projector + runtime
     total_bytes: int
     layers: int
@@ -188,9 +248,12 @@ def estimate_memory(
     flash_attention: bool = False,
     gpu: bool = True,
 ) -> MemoryEstimate:
-    """Weights + KV cache (2 × layers × ctx × kv heads × head dim × bytes) + graph + projector.
+    """What Ollama reserves to load the whole model on one device, part by part.
 
-    `gpu` adds the backend's fixed reservation, which a CPU-only load does not make.
+    Weights + KV cache (per layer: ctx × kv heads × (key + value dim) × bytes, sliding-window
+    layers capped at window × slots + batch) + compute graph for one batch + vision projector
+    + one layer's worth of buffer. `gpu` adds the backend's fixed reservation, which a CPU-only
+    load does not make.
     """
     if context_length < 1 or parallel < 1:
         raise UserInputError("Context length and parallel slots must be at least 1.")
@@ -199,75 +262,162 @@ def estimate_memory(
     if kv_cache_type != "f16" and not flash_attention:
         flash_attention = True  # Ollama only quantizes the cache with flash attention on
     notes: list[str] = []
-    params = spec.parameter_count
-    bpw = bits_per_weight(spec.quantization)
-    projector = 0
-    if spec.has_projector:
-        projector = (
-            spec.projector_parameters * 2
-            if spec.projector_parameters
-            else DEFAULT_PROJECTOR_WEIGHTS
+    projector_weights, projector_graph = _projector(spec, notes)
+    weights, params = _weights(spec, projector_weights, notes)
+    table = _separate_input_embedding(spec, params)
+    cpu_weights = int(weights * table / max(params - _in_file_vision(spec), 1)) if table else 0
+    if cpu_weights:
+        weights -= cpu_weights
+        notes.append(
+            f"token-embedding table ({cpu_weights / GIB:.2f} GiB) stays in system RAM: "
+            "not part of the total, as in Ollama's own estimate"
         )
-        if not spec.projector_parameters:
-            notes.append("vision projector size unknown: assumed 600 MiB")
-    if spec.file_size_bytes:
-        weights = max(spec.file_size_bytes - (projector if spec.has_projector else 0), 0)
-        weights = weights or spec.file_size_bytes
-    elif params and bpw:
-        weights = int(params * bpw / 8)
-    elif params:
-        weights = int(params * 4.89 / 8)
-        notes.append(f"quantization {spec.quantization or 'unknown'}: assumed Q4_K_M")
-    else:
-        raise UserInputError(
-            f"Cannot estimate {spec.name or 'this model'}: neither its size nor its parameter "
-            "count is known. Sync it first, or pass a saved /api/show response."
-        )
-    params = params or int(weights * 8 / (bpw or 4.89))
     layers = spec.block_count or max(1, round(8 * (params / 1e9) ** 0.4))
     if not spec.block_count:
         notes.append(f"layer count unknown: assumed {layers}")
-    ctx_total = context_length * parallel
-    embedding = spec.embedding_length or 0
-    heads = spec.head_count or 0
-    if spec.head_count_kv and (spec.key_length or (embedding and heads)):
-        key_dim = spec.key_length or embedding // heads
-        value_dim = spec.value_length or key_dim
-        per_token = layers * spec.head_count_kv * (key_dim + value_dim) * KV_BYTES[kv_cache_type]
-    else:
-        per_token = 1.2e-5 * params * KV_BYTES[kv_cache_type] / 2  # ~GQA-era models, f16
-        notes.append("attention shape unknown: KV cache estimated from parameter count")
-    if spec.sliding_window and spec.sliding_layer_fraction:
-        local = min(context_length, spec.sliding_window + BATCH) * parallel
-        share = spec.sliding_layer_fraction
-        kv = int(per_token * ((1 - share) * ctx_total + share * local))
-    else:
-        kv = int(per_token * ctx_total)
-    if not embedding:
-        embedding = int((params / layers / 12) ** 0.5) if params else 4096
-    heads = heads or max(1, embedding // 128)
-    vocab = spec.vocab_size or DEFAULT_VOCAB
-    attention_ctx = min(ctx_total, 256) if flash_attention else ctx_total
-    graph = 4 * BATCH * max(1 + 4 * embedding + attention_ctx * (1 + heads), embedding + vocab)
-    if spec.embedding_only:
-        graph = 4 * BATCH * (1 + 4 * embedding + min(ctx_total, BATCH) * (1 + heads))
-    projector_total = projector + (PROJECTOR_GRAPH if spec.has_projector else 0)
-    runtime = RUNTIME_OVERHEAD if gpu else 0  # the GPU backend's context; a CPU load has none
+    loaded_ctx = context_length
+    if spec.has_projector and context_length < MULTIMODAL_MIN_CONTEXT:
+        loaded_ctx = MULTIMODAL_MIN_CONTEXT
+        notes.append(f"Ollama loads models with a vision projector at {loaded_ctx} tokens or more")
+    kv = _kv_cache(spec, layers, params, loaded_ctx, parallel, kv_cache_type, notes)
+    graph = _graph(spec, layers, params, loaded_ctx * parallel, flash_attention)
+    layer_bytes = int((weights + kv) / layers)
+    # Ollama keeps one layer (weights + its cache) spare on the device it loads onto.
+    runtime = (GPU_RESERVE if gpu else 0) + layer_bytes
+    projector_total = projector_weights + projector_graph
     overhead = graph + projector_total + runtime
-    total = weights + kv + overhead
     return MemoryEstimate(
         model=spec.name,
         context_length=context_length,
         parallel=parallel,
         kv_cache_type=kv_cache_type,
         weights_bytes=weights,
+        cpu_weights_bytes=cpu_weights,
         kv_cache_bytes=kv,
         graph_bytes=graph,
         projector_bytes=projector_total,
+        projector_weights_bytes=projector_weights,
+        projector_graph_bytes=projector_graph,
         runtime_bytes=runtime,
         overhead_bytes=overhead,
-        total_bytes=total,
+        total_bytes=weights + kv + overhead,
         layers=layers,
-        layer_bytes=int((weights + kv) / layers),
+        layer_bytes=layer_bytes,
         assumptions=notes,
     )
+
+
+def _projector(spec: ModelSpec, notes: list[str]) -> tuple[int, int]:
+    """(weights, graph) of the vision encoder; (0, 0) for a text-only model."""
+    if not spec.has_projector:
+        return 0, 0
+    if spec.projector_parameters:
+        weights = spec.projector_parameters * PROJECTOR_BYTES_PER_PARAM
+    else:
+        weights = DEFAULT_PROJECTOR_WEIGHTS
+        notes.append("vision projector size unknown: assumed 600 MiB")
+    image, patch, heads = spec.vision_image_size, spec.vision_patch_size, spec.vision_head_count
+    if image and patch and heads:
+        # The encoder attends over every patch of every tile at once: patches² scores per head (f32),
+        # next to the image itself; this is the term Ollama sizes the vision graph by.
+        tiles = spec.vision_max_tiles or 1
+        patches = tiles * (image // patch) ** 2
+        graph = 4 * (tiles * image * image * 3 + patches * patches * heads)
+    else:
+        graph = PROJECTOR_GRAPH
+    return weights, graph
+
+
+def _weights(spec: ModelSpec, projector_weights: int, notes: list[str]) -> tuple[int, int]:
+    """(language-model weight bytes, parameter count) from the file size or parameters × bits."""
+    params = spec.parameter_count
+    bpw = bits_per_weight(spec.quantization)
+    vision_params = _in_file_vision(spec)
+    if spec.file_size_bytes:
+        weights = spec.file_size_bytes - (projector_weights if spec.has_projector else 0)
+        weights = weights if weights > 0 else spec.file_size_bytes
+    elif params and bpw:
+        weights = int(max(params - vision_params, 0) * bpw / 8)
+    elif params:
+        weights = int(max(params - vision_params, 0) * 4.89 / 8)
+        notes.append(f"quantization {spec.quantization or 'unknown'}: assumed Q4_K_M")
+    else:
+        raise UserInputError(
+            f"Cannot estimate {spec.name or 'this model'}: neither its size nor its parameter "
+            "count is known. Sync it first, or pass a saved /api/show response."
+        )
+    return weights, params or int(weights * 8 / (bpw or 4.89))
+
+
+def _in_file_vision(spec: ModelSpec) -> int:
+    return (spec.projector_parameters or 0) if spec.projector_in_weights else 0
+
+
+def _separate_input_embedding(spec: ModelSpec, params: int) -> int:
+    """Parameters of a token-embedding table that is not also the output layer; 0 if shared/unknown.
+
+    llama.cpp and Ollama keep the input embedding in system RAM, and Ollama's estimate counts it
+    only when it doubles as the output projection (tied embeddings). /api/show does not say which:
+    the parameter count does, because an untied model holds the vocab × width table twice.
+    """
+    e, layers = spec.embedding_length, spec.block_count
+    heads, kv_heads = spec.head_count, spec.head_count_kv
+    ff, vocab = spec.feed_forward_length, spec.vocab_size
+    if not (e and layers and heads and kv_heads and ff and vocab) or spec.expert_count:
+        return 0
+    key = spec.key_length or e // heads
+    value = spec.value_length or key
+    attention = e * heads * key + e * kv_heads * (key + value) + heads * value * e
+    body = layers * (attention + 3 * e * ff)  # gated feed-forward: gate, up and down
+    table = vocab * e
+    text = params - _in_file_vision(spec)
+    untied, tied = body + 2 * table, body + table
+    if abs(untied - text) < abs(tied - text) and abs(untied - text) <= 0.03 * text:
+        return table
+    return 0
+
+
+def _kv_cache(
+    spec: ModelSpec,
+    layers: int,
+    params: int,
+    context: int,
+    parallel: int,
+    kv_cache_type: KvCacheType,
+    notes: list[str],
+) -> int:
+    """Cache bytes over the layers that keep one; sliding layers keep window × slots + a batch."""
+    per_element = KV_BYTES[kv_cache_type]
+    ctx_total = context * parallel
+    embedding, heads = spec.embedding_length or 0, spec.head_count or 0
+    if not (spec.head_count_kv and (spec.key_length or (embedding and heads))):
+        notes.append("attention shape unknown: KV cache estimated from parameter count")
+        return int(1.2e-5 * params * per_element / 2 * ctx_total)  # ~GQA-era models, f16
+    key_dim = spec.key_length or embedding // heads
+    value_dim = spec.value_length or key_dim
+    cached_layers = max(layers - spec.shared_kv_layers, 1)
+    global_token = spec.head_count_kv * (key_dim + value_dim) * per_element
+    if not (spec.sliding_window and spec.sliding_layer_fraction):
+        return int(cached_layers * global_token * ctx_total)
+    local_layers = round(cached_layers * spec.sliding_layer_fraction)
+    local_key = spec.sliding_key_length or key_dim
+    local_value = spec.sliding_value_length or spec.sliding_key_length or value_dim
+    local_token = spec.head_count_kv * (local_key + local_value) * per_element
+    if context < spec.sliding_window:
+        local_ctx = ctx_total  # a window longer than the context never fills
+    else:
+        local_ctx = spec.sliding_window * parallel + BATCH
+    global_part = (cached_layers - local_layers) * global_token * ctx_total
+    return int(global_part + local_layers * local_token * local_ctx)
+
+
+def _graph(spec: ModelSpec, layers: int, params: int, ctx_total: int, flash_attention: bool) -> int:
+    """Ollama's compute buffer for one batch: attention scores or output logits, whichever is larger."""
+    embedding = spec.embedding_length or (int((params / layers / 12) ** 0.5) if params else 4096)
+    heads = spec.head_count or max(1, embedding // 128)
+    vocab = spec.vocab_size or DEFAULT_VOCAB
+    batch = min(BATCH, ctx_total)
+    if spec.embedding_only:
+        return 4 * batch * (1 + 4 * embedding + min(ctx_total, BATCH) * (1 + heads))
+    attention_ctx = min(ctx_total, 256) if flash_attention else ctx_total
+    return 4 * batch * max(1 + 4 * embedding + attention_ctx * (1 + heads), embedding + vocab)
