@@ -80,3 +80,9 @@ class ModelIndex:
                 )
             )
         return out
+
+    def parent_links(self) -> dict[int, int]:
+        """Variant id → base id, for every model that has a parent (the tree's lineage)."""
+        sql = f"SELECT id, parent_id FROM {MODELS.name} WHERE parent_id IS NOT NULL"
+        with self.db.reading() as conn:
+            return {int(row[0]): int(row[1]) for row in conn.exec_driver_sql(sql)}

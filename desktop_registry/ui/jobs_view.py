@@ -1,10 +1,11 @@
-"""The Jobs panel: every job with a progress bar, its log, and Cancel / Resume.
+"""The Jobs panel: every job with a progress bar, its status line and log, and Cancel / Resume.
 
 Observes jobs (live updates plus a light periodic re-read for other processes); never runs one.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import (
@@ -15,7 +16,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QPainter
+from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -36,10 +37,33 @@ from PySide6.QtWidgets import (
 from desktop_registry.domain.jobs import JobRecord, JobState
 from desktop_registry.errors import RegistryError
 from desktop_registry.services.jobs import JobUpdate
+from desktop_registry.ui.theme import BADGE
 
-COLUMNS = ("Job", "Kind", "State", "Progress", "Status", "Started")
-PROGRESS_COLUMN = 3
+# The table stays narrow enough for the work area: a one-word status per row; the full message
+# (an error can be a long sentence with a URL) is the row's tooltip and the line under the table.
+COLUMNS = ("Job", "Kind", "Status", "Progress", "Started")
+JOB_COLUMN, KIND_COLUMN, STATUS_COLUMN, PROGRESS_COLUMN, STARTED_COLUMN = range(len(COLUMNS))
+STATE_COLOURS = {JobState.FAILED: "error", JobState.INTERRUPTED: "missing"}
 Index = QModelIndex | QPersistentModelIndex
+
+
+def status_word(job: JobRecord) -> str:
+    """The cell's short status: "Running", "Failed", "Interrupted" …"""
+    return job.state.value.capitalize()
+
+
+def status_message(job: JobRecord) -> str:
+    """The full status for the tooltip and the detail line ("Failed: Ollama at … answered 500")."""
+    return job.message or (f"Failed: {job.error}" if job.error else status_word(job))
+
+
+def started_text(started: datetime | None, today: datetime | None = None) -> str:
+    """Today's jobs show the time only; older ones the date too (the tooltip has the seconds)."""
+    if started is None:
+        return ""
+    local = started.astimezone()
+    now = today or datetime.now().astimezone()
+    return local.strftime("%H:%M" if local.date() == now.date() else "%Y-%m-%d %H:%M")
 
 
 class JobsTable(QAbstractTableModel):
@@ -84,18 +108,23 @@ class JobsTable(QAbstractTableModel):
         job = self.jobs[index.row()]
         if role == Qt.ItemDataRole.UserRole:
             return job.progress
+        started = job.started_at or job.created_at
         if role == Qt.ItemDataRole.ToolTipRole:
-            return job.error or job.message
+            tip = f"#{job.id} {job.title}\n{status_message(job)}"
+            if started is not None:
+                tip += f"\nstarted {started.astimezone():%Y-%m-%d %H:%M:%S}"
+            return tip
+        if role == Qt.ItemDataRole.ForegroundRole and index.column() == STATUS_COLUMN:
+            colour = STATE_COLOURS.get(job.state)
+            return QColor(BADGE[colour]) if colour else None
         if role != Qt.ItemDataRole.DisplayRole:
             return None
-        started = job.started_at or job.created_at
         return (
             f"#{job.id} {job.title}",
             job.kind,
-            job.state.value,
+            status_word(job),
             "" if job.progress is None else f"{job.progress * 100:.0f}%",
-            job.message,
-            started.astimezone().strftime("%Y-%m-%d %H:%M:%S") if started else "",
+            started_text(started),
         )[index.column()]
 
 
@@ -127,13 +156,17 @@ class JobsPanel(QWidget):
         self.table.setSelectionMode(QTableView.SelectionMode.SingleSelection)
         self.table.verticalHeader().setVisible(False)
         self.table.setItemDelegateForColumn(PROGRESS_COLUMN, ProgressDelegate(self.table))
+        self.table.setWordWrap(False)  # one line a row; long titles elide, the tooltip has them
         header = self.table.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.resizeSection(PROGRESS_COLUMN, 140)
-        header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(5, QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(JOB_COLUMN, QHeaderView.ResizeMode.Stretch)
+        for column in (KIND_COLUMN, STATUS_COLUMN, STARTED_COLUMN):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(PROGRESS_COLUMN, QHeaderView.ResizeMode.Fixed)
+        header.resizeSection(PROGRESS_COLUMN, 120)
+        self.detail = QLabel("")  # the selected job's full status, wrapped
+        self.detail.setWordWrap(True)
+        self.detail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.log = QPlainTextEdit()
         self.log.setReadOnly(True)
         self.log.setPlaceholderText("Select a job to see its log.")
@@ -146,9 +179,14 @@ class JobsPanel(QWidget):
         buttons.addWidget(self.summary, 1)
         for b in (self.refresh_button, self.resume_button, self.cancel_button):
             buttons.addWidget(b)
+        below = QWidget()
+        below_layout = QVBoxLayout(below)
+        below_layout.setContentsMargins(0, 4, 0, 0)
+        below_layout.addWidget(self.detail)
+        below_layout.addWidget(self.log, 1)
         split = QSplitter(Qt.Orientation.Vertical)
         split.addWidget(self.table)
-        split.addWidget(self.log)
+        split.addWidget(below)
         split.setStretchFactor(0, 3)
         split.setStretchFactor(1, 2)
         layout = QVBoxLayout(self)
@@ -199,10 +237,12 @@ class JobsPanel(QWidget):
         if job is not None and job.id == update.job_id:
             if update.line:
                 self.log.appendPlainText(update.line)
+            self._detail(job)
             self._buttons(job)
 
     def _selection(self) -> None:
         job = self.selected()
+        self._detail(job)
         if job is None:
             self.log.clear()
             self._buttons(None)
@@ -215,6 +255,16 @@ class JobsPanel(QWidget):
             self.log.setPlainText(text)
             self.log.verticalScrollBar().setValue(self.log.verticalScrollBar().maximum())
         self._buttons(job)
+
+    def _detail(self, job: JobRecord | None) -> None:
+        text = "" if job is None else f"#{job.id} {job.title} — {status_message(job)}"
+        name = "error" if job is not None and job.state is JobState.FAILED else ""
+        if self.detail.objectName() != name:
+            self.detail.setObjectName(name)
+            self.detail.style().unpolish(self.detail)  # the style sheet colours by object name
+            self.detail.style().polish(self.detail)
+        self.detail.setText(text)
+        self.detail.setVisible(bool(text))
 
     def _buttons(self, job: JobRecord | None) -> None:
         self.cancel_button.setEnabled(job is not None and not job.state.finished)

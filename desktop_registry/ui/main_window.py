@@ -27,7 +27,6 @@ from desktop_registry.domain.jobs import JobState
 from desktop_registry.errors import RegistryError
 from desktop_registry.services.jobs import JobUpdate
 from desktop_registry.storage.model_index import ModelEntry, ModelIndex
-from desktop_registry.storage.repository import MODELS
 from desktop_registry.ui.home_view import HomeView
 from desktop_registry.ui.inspector import ModelInspector
 from desktop_registry.ui.model_actions import ModelActions
@@ -146,19 +145,14 @@ class MainWindow(QMainWindow):
     # ----- models ------------------------------------------------------------------------
     def refresh_models(self) -> None:
         try:
-            self.entries = ModelIndex(self.ctx.db).entries()
-            lineage = self._lineage()
+            index = ModelIndex(self.ctx.db)
+            self.entries = index.entries()
+            lineage = index.parent_links()
         except RegistryError as exc:
             self.report(str(exc))
             return
         self.browser.set_entries(self.entries, lineage)
         self.home.refresh()
-
-    def _lineage(self) -> dict[int, int]:
-        """variant id → base id, for every registry model that has a parent (one light query)."""
-        sql = f"SELECT id, parent_id FROM {MODELS.name} WHERE parent_id IS NOT NULL"
-        with self.ctx.db.reading() as conn:
-            return {int(row[0]): int(row[1]) for row in conn.exec_driver_sql(sql)}
 
     def refresh_all(self) -> None:
         self.refresh_models()

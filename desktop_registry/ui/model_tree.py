@@ -46,6 +46,24 @@ COLUMNS = ("Model", "Where", "Size")
 ModelIndexArg = QModelIndex | QPersistentModelIndex
 
 
+def version_label(version: str) -> str:
+    """How a model's version reads beside its name: "v5", "v1.2" or a date, never "(5)".
+
+    Parentheses with a number are the tree's counts ("Reasoning  (2)"), so a version must not
+    look like one; "" and "latest" (Ollama's default tag) say nothing and are left out.
+    """
+    if version in ("", "latest"):
+        return ""
+    if version[0].isdigit() and all(part.isdigit() for part in version.split(".")):
+        return f"v{version}"
+    return version
+
+
+def model_label(entry: ModelEntry) -> str:
+    version = version_label(entry.version)
+    return f"{entry.name} · {version}" if version else entry.name
+
+
 def human_size(size: int | None) -> str:
     if not size:
         return ""
@@ -227,11 +245,7 @@ class ModelTreeModel(QAbstractItemModel):
             if entry is None:
                 return node.label if column == 0 else None
             if column == 0:
-                return (
-                    entry.name
-                    if entry.version in ("", "latest")
-                    else f"{entry.name} ({entry.version})"
-                )
+                return model_label(entry)
             if column == 1:
                 badge = entry.serving
                 if entry.status == "missing":
@@ -249,7 +263,10 @@ class ModelTreeModel(QAbstractItemModel):
             return font
         if role == Qt.ItemDataRole.ToolTipRole and entry is not None:
             where = f"{entry.source}" + (f" ({entry.provider})" if entry.provider else "")
-            tip = f"{entry.name}\n{where} · {entry.serving} · {entry.status}"
+            tip = entry.name
+            if version_label(entry.version):
+                tip += f"\nversion {entry.version}"
+            tip += f"\n{where} · {entry.serving} · {entry.status}"
             base = node.parent.entry if node.parent is not None else None
             if base is not None:
                 tip += f"\nvariant of {base.name}"
