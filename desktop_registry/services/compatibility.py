@@ -29,6 +29,35 @@ VRAM_HEADROOM = 0.95
 SMALLER_QUANTS = ("Q4_K_M", "Q3_K_M", "Q2_K")
 
 
+# Ollama's own default context when neither the request nor the model sets num_ctx (its
+# docs/context-length page): 4k under 24 GiB of VRAM, 32k under 48 GiB, 256k above.
+OLLAMA_DEFAULT_CONTEXTS = ((24 * GIB, 4096), (48 * GIB, 32768))
+OLLAMA_LARGE_VRAM_CONTEXT = 262144
+
+
+def ollama_load_context(
+    parameters: Mapping[str, Any], trained_context: int | None, hardware: HardwareProfile | None
+) -> int:
+    """The context Ollama loads a model with when a request sets none: the model's own
+    `num_ctx`, else Ollama's default for this machine's GPU memory — never more than the
+    model was trained for. (A server started with OLLAMA_CONTEXT_LENGTH uses that instead;
+    the app cannot see the server's environment.)"""
+    raw = parameters.get("num_ctx")
+    if isinstance(raw, list):
+        raw = raw[-1] if raw else None
+    try:
+        configured = int(str(raw).strip('"')) if raw is not None else 0
+    except ValueError:
+        configured = 0
+    if configured > 0:
+        return configured
+    vram = hardware.gpu_total_bytes if hardware is not None else 0
+    default = next(
+        (ctx for limit, ctx in OLLAMA_DEFAULT_CONTEXTS if vram < limit), OLLAMA_LARGE_VRAM_CONTEXT
+    )
+    return min(default, trained_context) if trained_context else default
+
+
 class Fit(StrEnum):
     FULL_GPU = "full_gpu"
     PARTIAL = "partial"

@@ -16,7 +16,6 @@ from desktop_registry.domain import ModelRecord
 from desktop_registry.errors import StorageError
 from desktop_registry.ui.theme import BADGE
 
-FALLBACK_CONTEXT = 8192  # when a model says nothing about its context (the CLI's default too)
 BADGE_KEYS = {"green": "local", "amber": "missing", "red": "error"}  # fit badge → theme colour
 DARK_INK = "#1f2328"
 
@@ -36,16 +35,11 @@ def badge_ink(background: str) -> str:
     return "white" if on_white >= on_dark else DARK_INK
 
 
-def context_length_of(record: ModelRecord) -> int:
-    """The context a model loads with: its own num_ctx parameter, else what it was trained for."""
-    raw = record.parameters.get("num_ctx")
-    if isinstance(raw, list):
-        raw = raw[-1] if raw else None
-    try:
-        configured = int(str(raw).strip('"')) if raw is not None else 0
-    except ValueError:
-        configured = 0
-    return configured or record.details.context_length or FALLBACK_CONTEXT
+def context_length_of(record: ModelRecord, hardware: Any) -> int:
+    """The context Ollama will load this model with here (see `ollama_load_context`)."""
+    from desktop_registry.services.compatibility import ollama_load_context
+
+    return ollama_load_context(record.parameters, record.details.context_length, hardware)
 
 
 def compatibility_of(ctx: Any, record: ModelRecord) -> Any:
@@ -69,7 +63,7 @@ def compatibility_of(ctx: Any, record: ModelRecord) -> Any:
 def _check(service: Any, record: ModelRecord, hardware: Any) -> Any:
     from desktop_registry.services.memory_estimate import ModelSpec
 
-    context = context_length_of(record)
+    context = context_length_of(record, hardware)
     if service.library is not None:
         for entry in service.library.build_entries([record]):
             if entry.model_id == record.id and not entry.remote:
@@ -133,7 +127,7 @@ class CompatibilitySection(QWidget):
         for key in ("fit", "warning", "suggestion"):
             self.set_row(key, "")
         if record.is_local:
-            self.set_row("memory", f"checking at {context_length_of(record):,} tokens…")
+            self.set_row("memory", "checking…")
         else:
             self.set_row("memory", "none here: served remotely by its provider")
 

@@ -169,7 +169,17 @@ def test_compatibility_shows_memory_fit_badge_and_advice_probed_off_the_ui_threa
     assert BADGE["local"] in compat["fit"].styleSheet()  # drawn as a green badge
     assert "fits in 8.0 GiB of GPU memory" in compat["reason"].text()
 
-    llama = window.ctx.models.find("llama3.1:8b")  # 131,072 tokens of context: 16 GiB of KV
+    # Without num_ctx Ollama loads llama3.1:8b (trained for 131,072 tokens) at its default
+    # context for an 8 GiB card, 4,096 tokens; with num_ctx 131072 its KV cache alone is 16 GiB.
+    llama = window.ctx.models.find("llama3.1:8b")
+    window.browser.select_model(llama.id)
+    until(loop, lambda: compat["fit"].text() != "")
+    assert "at 4,096 tokens" in compat["memory"].text()
+    assert compat["fit"].text() == "● Runs fully on the GPU"
+    llama = window.ctx.models.update(llama.id, parameters={**llama.parameters, "num_ctx": 131072})
+    window.refresh_models()
+    window.browser.select_model(phi.id)
+    until(loop, lambda: "2,048" in compat["memory"].text())
     window.browser.select_model(llama.id)
     assert compat["fit"].text() == ""  # the old verdict is not left on the new model
     until(loop, lambda: compat["fit"].text() != "")
@@ -181,6 +191,8 @@ def test_compatibility_shows_memory_fit_badge_and_advice_probed_off_the_ui_threa
     assert compat["suggestion"].isVisible()
 
     qwen = window.ctx.models.find("qwen3:8b")  # 40,960 tokens: more than the 8 GiB card holds
+    qwen = window.ctx.models.update(qwen.id, parameters={**qwen.parameters, "num_ctx": 40960})
+    window.refresh_models()
     window.browser.select_model(qwen.id)
     until(loop, lambda: compat["fit"].text() != "")
     assert compat["fit"].text() == "● Split between GPU and CPU"

@@ -96,3 +96,21 @@ def test_suggestions_offer_a_shorter_context_and_a_smaller_quantization() -> Non
     assert {"context", "quantization"} <= kinds
     assert all(s.fit is not Fit.DOES_NOT_FIT for s in report.suggestions)
     assert report.as_json()["total_bytes"] == report.estimate.total_bytes
+
+
+def test_ollama_loads_a_model_at_its_own_num_ctx_else_its_default_for_the_gpu_memory():
+    from desktop_registry.services.compatibility import ollama_load_context
+
+    small = HardwareProfile.describe(ram_gb=32, gpu_vram_gb=8)
+    mid = HardwareProfile.describe(ram_gb=64, gpu_vram_gb=24)
+    big = HardwareProfile.describe(ram_gb=128, gpu_vram_gb=80)
+    cpu = HardwareProfile.describe(ram_gb=16)
+    assert ollama_load_context({}, 131072, small) == 4096
+    assert ollama_load_context({}, 131072, cpu) == 4096
+    assert ollama_load_context({}, 131072, mid) == 32768
+    assert ollama_load_context({}, 131072, big) == 131072  # never past what it was trained for
+    assert ollama_load_context({}, None, big) == 262144
+    assert ollama_load_context({}, 2048, small) == 2048
+    assert ollama_load_context({"num_ctx": 16384}, 131072, small) == 16384
+    assert ollama_load_context({"num_ctx": ["8192"]}, 131072, small) == 8192  # Modelfile form
+    assert ollama_load_context({"num_ctx": "lots"}, 131072, small) == 4096
