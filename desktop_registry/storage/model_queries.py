@@ -88,15 +88,16 @@ def fts_query(text_filter: str) -> str | None:
 
 
 def text_condition(
-    query: Select[Any], text_filter: str, hits: Sequence[int] | None = None
+    query: Select[Any], text_filter: str, candidates: Sequence[int] | None = None
 ) -> Select[Any]:
     """Every term must occur in name, family, description or tags (case-insensitive substring).
 
-    Terms of 3+ characters go through the trigram index (or `hits`, its answer already read);
-    shorter ones are checked with LIKE on `search_text`, never on the wide model rows.
+    Without `candidates`, terms of 3+ characters go through the trigram index. With them (ids
+    the index gave for one term, see `search_candidates`), every term is checked on those
+    rows' `search_text`. Short terms are always checked with LIKE on `search_text`.
     """
-    if hits is not None:
-        query = query.where(MODELS.c.id.in_(list(hits)))
+    if candidates is not None:
+        query = query.where(MODELS.c.id.in_(list(candidates)))
     else:
         match = fts_query(text_filter)
         if match is not None:
@@ -105,26 +106,35 @@ def text_condition(
                 MODELS.c.id.in_(found.bindparams(fts_match=match).columns(column("rowid")))
             )
     for term in FTS_TERM.findall(text_filter):
-        if len(term) >= 3:
+        if len(term) >= 3 and candidates is None:
             continue
         escaped = term.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         query = query.where(MODELS.c.search_text.like(f"%{escaped}%", escape="\\"))
     return query
 
 
-# A text filter whose search-index hits reach this many is "broad": its first pages are found
-# faster by walking the name-ordered list index than by sorting every hit. (Below SQLite's
-# oldest limit of 999 bound parameters, so the hits themselves can be bound.)
+# A text term whose search-index hits reach this many is "broad": a page of its matches is
+# found faster by walking the name-ordered list index than by sorting every hit. (Below
+# SQLite's oldest limit of 999 bound parameters, so the hits themselves can be bound.)
 BROAD_HITS = 800
 
 
-def search_hits(conn: Connection, text_filter: str) -> list[int] | None:
-    """Up to BROAD_HITS ids the trigram index finds for the 3+ character terms (None: none)."""
-    match = fts_query(text_filter)
-    if match is None:
-        return None
+def search_candidates(conn: Connection, text_filter: str) -> list[int] | None:
+    """The trigram index's ids for the narrowest 3+ character term, if it has < BROAD_HITS.
+
+    None when there is no such term, or every term is broad. Each term is looked up on its
+    own with a LIMIT, so a broad one costs little; the other terms are checked afterwards on
+    the candidates (`text_condition`).
+    """
     probe = "SELECT rowid FROM models_fts WHERE models_fts MATCH ? LIMIT ?"
-    return [int(r[0]) for r in conn.exec_driver_sql(probe, (match, BROAD_HITS))]
+    narrowest: list[int] | None = None
+    for term in dict.fromkeys(t.lower() for t in FTS_TERM.findall(text_filter) if len(t) >= 3):
+        ids = [int(r[0]) for r in conn.exec_driver_sql(probe, (f'"{term}"', BROAD_HITS))]
+        if len(ids) < BROAD_HITS and (narrowest is None or len(ids) < len(narrowest)):
+            narrowest = ids
+            if not ids:
+                break
+    return narrowest
 
 
 def page_in_name_order(

@@ -349,7 +349,7 @@ class ModelRepository:
         capability: str | None,
         status: str | None,
         parent_id: int | None,
-        hits: Sequence[int] | None = None,
+        candidates: Sequence[int] | None = None,
     ) -> Select[Any]:
         if category:
             # Primary category, or one its capabilities imply (see `category_keys`).
@@ -368,7 +368,7 @@ class ModelRepository:
         if parent_id is not None:
             query = query.where(MODELS.c.parent_id == parent_id)
         if text_filter and text_filter.strip():
-            query = model_queries.text_condition(query, text_filter, hits)
+            query = model_queries.text_condition(query, text_filter, candidates)
         return query
 
     def list(
@@ -387,7 +387,7 @@ class ModelRepository:
         """Matching models ordered by name; `limit`/`offset` page through them.
 
         A page walks the name-ordered list index and stops when it is full, unless a text
-        filter is narrow enough that sorting its search hits is quicker.
+        filter has a term narrow enough that sorting its search hits is quicker.
         """
         filters: dict[str, Any] = {
             "category": category,
@@ -399,15 +399,17 @@ class ModelRepository:
         }
         order = (MODELS.c.name, MODELS.c.version, MODELS.c.source)
         with self.db.reading() as conn:
-            hits = model_queries.search_hits(conn, text) if limit is not None and text else None
-            if limit is not None and (hits is None or len(hits) >= model_queries.BROAD_HITS):
+            candidates = (
+                model_queries.search_candidates(conn, text) if limit is not None and text else None
+            )
+            if limit is not None and candidates is None:
                 ids = model_queries.page_in_name_order(
                     conn, **filters, text_filter=text, limit=limit, offset=offset
                 )
             else:
                 # Sort and page on ids alone, then read the wide rows of the page only.
                 query = self._filtered(
-                    select(MODELS.c.id), **filters, text_filter=text, hits=hits
+                    select(MODELS.c.id), **filters, text_filter=text, candidates=candidates
                 ).order_by(*order)
                 if limit is not None:
                     query = query.limit(limit).offset(offset)
