@@ -63,7 +63,7 @@ class AppContext:
             self.settings.ollama_url,
             timeout_s=self.settings.request_timeout_s,
             connect_timeout_s=self.settings.connect_timeout_s,
-            max_connections=max(16, self.settings.sync_concurrency),
+            max_connections=max(16, self.settings.sync_concurrency, self.settings.eval_concurrency),
         )
         self._sources.append(source)
         return source
@@ -147,15 +147,27 @@ class AppContext:
 
     def sync_all(self) -> SyncAll:
         """Ollama, GitHub Models (see Settings.github_models_sync) and every endpoint, at once."""
+        from desktop_registry.domain.sync import SkippedSource
         from desktop_registry.services.remote_sync import EndpointSync, GitHubModelsSync
         from desktop_registry.services.sync_all import SourceSync, SyncAll
 
         syncs: list[tuple[str, SourceSync]] = [("ollama", self.ollama_sync())]
+        skipped: list[SkippedSource] = []
         if self.github_sync_enabled():
             syncs.append(
                 (
                     Source.GITHUB_MODELS.value,
                     GitHubModelsSync(self.github_models(), self.models, self.catalog_cache()),
+                )
+            )
+        elif self.settings.github_models_sync == "auto":  # say so rather than skip silently
+            skipped.append(
+                SkippedSource(
+                    source=Source.GITHUB_MODELS.value,
+                    reason="GitHub Models were skipped because no GitHub token is set",
+                    fix="Set one with `desktop-registry-cli token set` (or GH_TOKEN, or Settings "
+                    "→ GitHub Models in the window); to list the catalog without a token, set "
+                    "DESKTOP_REGISTRY_GITHUB_MODELS_SYNC=always.",
                 )
             )
         for endpoint in self.endpoints().list():
@@ -167,15 +179,16 @@ class AppContext:
             )
         if self.mlflow_store_exists():
             syncs.append((Source.MLFLOW.value, self.mlflow_sync()))
-        return SyncAll(syncs)
+        return SyncAll(syncs, skipped)
 
     def mlflow_store_exists(self) -> bool:
-        """MLflow is read back only where there is a store: a team URI or a local mlflow.db."""
-        import os
+        """MLflow is read back only where there is a store: a chosen URI or a local mlflow.db."""
+        from desktop_registry.tracking.mlflow import default_tracking_uri
 
+        data_dir = self.db.path.parent
         return (
-            bool(os.environ.get("MLFLOW_TRACKING_URI"))
-            or (self.db.path.parent / "mlflow.db").exists()
+            self.mlflow_tracking_uri() != default_tracking_uri(data_dir)
+            or (data_dir / "mlflow.db").exists()
         )
 
     def serving(self) -> ServingService:
@@ -252,16 +265,32 @@ class AppContext:
         )
 
     # ----- experiments, MLflow tracking, slots and versions ----------------------------------
-    def tracker(self) -> MlflowTracker:
-        """MLFLOW_TRACKING_URI when set (a team server), else mlflow.db beside the registry."""
+    def mlflow_tracking_uri(self) -> str:
+        """The MLflow store, first found: the MLFLOW_TRACKING_URI environment variable (what
+        MLflow itself honours, e.g. a team server), then Settings.mlflow_tracking_uri
+        (DESKTOP_REGISTRY_MLFLOW_TRACKING_URI or the Settings dialog), then mlflow.db beside
+        the registry."""
         import os
 
-        from desktop_registry.tracking.mlflow import MlflowTracker, default_tracking_uri
+        from desktop_registry.tracking.mlflow import default_tracking_uri
 
-        data_dir = self.db.path.parent
-        uri = os.environ.get("MLFLOW_TRACKING_URI") or default_tracking_uri(data_dir)
-        local = uri.startswith(("sqlite:", "file:"))
-        return MlflowTracker(uri, artifact_root=data_dir / "mlartifacts" if local else None)
+        return (
+            os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+            or self.settings.mlflow_tracking_uri
+            or default_tracking_uri(self.db.path.parent)
+        )
+
+    def tracker(self) -> MlflowTracker:
+        """The store of mlflow_tracking_uri(); a local store keeps its artifacts beside it."""
+        from desktop_registry.tracking.mlflow import MlflowTracker
+
+        uri = self.mlflow_tracking_uri()
+        artifacts: Path | None = None
+        if uri.startswith("sqlite:///"):
+            artifacts = Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts"
+        elif uri.startswith(("sqlite:", "file:")):
+            artifacts = self.db.path.parent / "mlartifacts"
+        return MlflowTracker(uri, artifact_root=artifacts)
 
     def experiments(self, *, tracked: bool = True) -> ExperimentService:
         from desktop_registry.services.experiments import ExperimentService
@@ -293,15 +322,14 @@ class AppContext:
         return SuiteCatalog(self.evaluation_store())
 
     def evaluation(self, *, tracked: bool = True) -> EvaluationRunner:
-        """One suite across many models; per-source limits from Settings.eval_concurrency."""
+        """One suite across many models, at most Settings.eval_concurrency requests per source."""
         from desktop_registry.services.evaluation.runner import EvaluationRunner
 
-        limits = getattr(self.settings, "eval_concurrency", None) or {}
         return EvaluationRunner(
             self.models,
             self.serving(),
             self.evaluation_store(),
-            limits=limits,
+            limits=self.settings.eval_concurrency,
             tracker=self.tracker() if tracked and self.mlflow_store_exists() else None,
         )
 

@@ -82,6 +82,8 @@ def cmd_sync(args: argparse.Namespace, ctx: AppContext) -> int:
         )
         if report.per_category:
             print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(report.per_category.items())))
+        for skipped in report.skipped:
+            print(f"note: {skipped.message()}")
     for error in report.errors:
         print(f"error: {error.model or error.source}: {error.message}", file=sys.stderr)
     return 2 if report.errors else 0

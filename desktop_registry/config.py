@@ -47,6 +47,9 @@ class Settings(BaseSettings):
     request_timeout_s: float = 30.0
     connect_timeout_s: float = 3.0
     sync_concurrency: int = Field(default=8, ge=1, le=64)
+    # Evaluation requests in flight per source (Ollama, GitHub Models, each endpoint); `eval run
+    # --concurrency` overrides it for one run. GitHub's own rate limits still gate remote calls.
+    eval_concurrency: int = Field(default=4, ge=1, le=64)
     github_models_url: str = "https://models.github.ai"
     github_org: str = ""
     # "auto": sync the GitHub catalog when a token is available; "always": also without one
@@ -56,6 +59,16 @@ class Settings(BaseSettings):
     github_rate_limits: dict[str, dict[str, int | None]] = Field(default_factory=dict)
     github_rate_window_s: float = Field(default=60.0, gt=0)
     github_max_wait_s: float = Field(default=120.0, ge=0)
+    # Where experiments are tracked. Precedence (AppContext.mlflow_tracking_uri): the
+    # MLFLOW_TRACKING_URI environment variable when set, then this setting
+    # (DESKTOP_REGISTRY_MLFLOW_TRACKING_URI or the Settings dialog), then None's default:
+    # sqlite:///<data dir>/mlflow.db beside the registry.
+    mlflow_tracking_uri: str | None = Field(default=None, description="MLflow tracking URI")
+
+    @field_validator("mlflow_tracking_uri", mode="after")
+    @classmethod
+    def _blank_uri_is_the_default(cls, value: str | None) -> str | None:
+        return (value or "").strip() or None
 
     @field_validator("ollama_url", mode="after")
     @classmethod

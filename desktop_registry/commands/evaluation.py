@@ -15,7 +15,7 @@ from typing import Any
 
 from desktop_registry.app import AppContext
 from desktop_registry.errors import NotFoundError, UserInputError
-from desktop_registry.services.evaluation.runner import RunProgress
+from desktop_registry.services.evaluation.runner import RunProgress, per_source_limits
 from desktop_registry.services.evaluation.summary import ModelSummary
 
 
@@ -55,10 +55,22 @@ def _progress(progress: RunProgress) -> None:
 
 
 def _limits(args: argparse.Namespace) -> dict[str, int]:
+    """`--concurrency N` overrides Settings.eval_concurrency for every source of this run."""
     n = getattr(args, "concurrency", None)
-    return (
-        {} if not n else {k: n for k in ("ollama", "github_models", "openai_compatible", "mlflow")}
-    )
+    return {} if not n else per_source_limits(n)
+
+
+def _concurrency(value: str) -> int:
+    n = int(value)
+    if not 1 <= n <= 64:
+        raise argparse.ArgumentTypeError("concurrency is from 1 to 64 requests per source")
+    return n
+
+
+CONCURRENCY_HELP = (
+    "requests in flight per source (default: the eval_concurrency setting, "
+    "DESKTOP_REGISTRY_EVAL_CONCURRENCY, 4 unless set)"
+)
 
 
 def cmd_eval_run(args: argparse.Namespace, ctx: AppContext) -> int:
@@ -197,13 +209,13 @@ def add_commands(sub: Any) -> None:
     r.add_argument("suite", help="suite name (see `eval list`) or a .prompt.yml file")
     r.add_argument("--models", required=True, help="comma-separated registry names")
     r.add_argument("--judge", help="registry model that grades llm/judge evaluators")
-    r.add_argument("--concurrency", type=int, help="requests in flight per source")
+    r.add_argument("--concurrency", type=_concurrency, help=CONCURRENCY_HELP)
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_eval_run)
 
     r = eval_sub.add_parser("resume", help="finish the rows a stopped run has not done")
     r.add_argument("run_id", type=int)
-    r.add_argument("--concurrency", type=int)
+    r.add_argument("--concurrency", type=_concurrency, help=CONCURRENCY_HELP)
     r.add_argument("--json", action="store_true")
     r.set_defaults(func=cmd_eval_resume)
 

@@ -14,6 +14,17 @@ class SourceSyncError(BaseModel):
     model: str = ""
 
 
+class SkippedSource(BaseModel):
+    """A configured source the sync left out on purpose: why, and how to bring it in."""
+
+    source: str
+    reason: str  # a sentence naming the source, e.g. "GitHub Models were skipped because …"
+    fix: str = ""  # what the user can do about it
+
+    def message(self) -> str:
+        return f"{self.reason}. {self.fix}".strip()
+
+
 class SyncReport(BaseModel):
     source: str = ""
     added: list[str] = Field(default_factory=list)
@@ -25,6 +36,7 @@ class SyncReport(BaseModel):
     duration_s: float = 0.0
     show_calls: int = 0
     errors: list[SourceSyncError] = Field(default_factory=list)
+    skipped: list[SkippedSource] = Field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -46,4 +58,5 @@ class SyncReport(BaseModel):
             duration_s=max(self.duration_s, other.duration_s),
             show_calls=self.show_calls + other.show_calls,
             errors=[*self.errors, *other.errors],
+            skipped=[*self.skipped, *other.skipped],
         )

@@ -111,13 +111,14 @@ class ExperimentBackend:
         options: Mapping[str, Any] | None = None,
         think: bool | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
+        response_format: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[ChatChunk]:
         record = self._record(model)
         recipe = recipe_of(record)
         if isinstance(recipe, EnsembleRecipe):
             if tools:
                 raise UserInputError(f"{record.name} is an ensemble; ensembles do not call tools.")
-            async for chunk in self._ensemble(recipe, messages, options):
+            async for chunk in self._ensemble(recipe, messages, options, response_format):
                 yield chunk
             return
         if isinstance(recipe, ParameterTuningRecipe | PromptEngineeringRecipe):
@@ -130,6 +131,7 @@ class ExperimentBackend:
                 options=options,
                 think=think,
                 tools=tools,
+                response_format=response_format,
             )
             async for chunk in stream:
                 yield chunk
@@ -152,10 +154,14 @@ class ExperimentBackend:
         model: str,
         messages: Sequence[ChatMessage],
         options: Mapping[str, Any] | None,
+        response_format: Mapping[str, Any] | None = None,
     ) -> MemberAnswer:
         parts: list[str] = []
         usage: ChatUsage | None = None
-        async for chunk in self.serving.chat(model, messages, options=options):
+        stream = self.serving.chat(
+            model, messages, options=options, response_format=response_format
+        )
+        async for chunk in stream:
             parts.append(chunk.content)
             if chunk.done:
                 usage = chunk.usage
@@ -166,9 +172,12 @@ class ExperimentBackend:
         recipe: EnsembleRecipe,
         messages: Sequence[ChatMessage],
         options: Mapping[str, Any] | None,
+        response_format: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[ChatChunk]:
+        # Members are asked in the suite's format; the judge answers in prose.
         results = await asyncio.gather(
-            *(self.answer(m, messages, options) for m in recipe.members), return_exceptions=True
+            *(self.answer(m, messages, options, response_format) for m in recipe.members),
+            return_exceptions=True,
         )
         answers = [r for r in results if isinstance(r, MemberAnswer) and r.text.strip()]
         failures = [

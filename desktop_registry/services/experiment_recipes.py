@@ -32,6 +32,7 @@ class CombinationRule(StrEnum):
 # Ollama model names: letters, digits, `_.-`, an optional `:tag` (no spaces, no slashes here).
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}(:[A-Za-z0-9_.\-]{1,80})?$")
 _VARIABLE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+ADAPTER_DIGEST = re.compile(r"^sha256[:-][0-9a-f]{64}$")  # a blob Ollama holds, not a file
 
 
 class GenerationOptions(BaseModel):
@@ -149,7 +150,7 @@ class FineTuningRecipe(_Recipe):
     def _has_adapter(self) -> FineTuningRecipe:
         if not self.adapter_path and not self.adapter_digest:
             raise ValueError("adapter_path: name the adapter file the fine-tune produced")
-        if self.adapter_digest and not re.match(r"^sha256[:-][0-9a-f]{64}$", self.adapter_digest):
+        if self.adapter_digest and not ADAPTER_DIGEST.match(self.adapter_digest):
             raise ValueError("adapter_digest: expected sha256:<64 hex digits>")
         return self
 
@@ -212,6 +213,13 @@ def _quoted(text: str) -> str:
     return f'"""{text}"""' if "\n" in text or '"' in text else text
 
 
+def _path_argument(path: str) -> str:
+    """A file path as Ollama's parser reads it back: edge spaces survive only when quoted."""
+    if path != path.strip():
+        return f'"""{path}"""' if '"' in path else f'"{path}"'
+    return path
+
+
 def _parameter_lines(options: Mapping[str, Any]) -> list[str]:
     lines = []
     for key, value in options.items():
@@ -232,10 +240,19 @@ def modelfile(
     adapter: str = "",
     comment: str = "",
 ) -> str:
-    """The Ollama Modelfile equivalent of a create request (`ollama create -f` accepts it)."""
+    """The Ollama Modelfile equivalent of a create request (`ollama create -f` accepts it).
+
+    `adapter` is the adapter's file path, absolute or relative to the Modelfile: `ollama create`
+    reads and hashes that file itself, so a blob digest (what /api/create takes) cannot go here.
+    """
+    if adapter and ADAPTER_DIGEST.match(adapter):
+        raise UserInputError(
+            f"adapter: {adapter} is a blob digest; a Modelfile's ADAPTER line needs the adapter "
+            "file's path (GGUF or safetensors)."
+        )
     lines = [f"# {line}" for line in comment.splitlines()] + [f"FROM {base}"]
     if adapter:
-        lines.append(f"ADAPTER {adapter}")
+        lines.append(f"ADAPTER {_path_argument(adapter)}")
     lines += _parameter_lines(options or {})
     if template:
         lines.append(f'TEMPLATE """{template}"""')

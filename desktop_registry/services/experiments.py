@@ -164,20 +164,24 @@ class ExperimentService:
                 "local Ollama model."
             )
         digest = recipe.adapter_digest.replace("sha256-", "sha256:", 1)
+        data = recipe.model_dump(mode="json")
+        filename = ADAPTER_FILE
         if recipe.adapter_path:
-            path = Path(recipe.adapter_path).expanduser()
+            path = Path(recipe.adapter_path).expanduser().resolve()
             if not path.is_file():
                 raise UserInputError(f"adapter_path: {path} is not a file on this machine.")
             digest = await self.local.upload_blob(path)
+            # Absolute, so the exported Modelfile's ADAPTER line works from any folder.
+            data["adapter_path"] = str(path)
+            filename = path.name  # Ollama tells GGUF from safetensors by the file name
         name = self._free_name(recipe.name, Source.OLLAMA)
         await self.local.create(
             name,
             from_=base.ollama_name or base.name,
             system=recipe.system or None,
-            adapters={ADAPTER_FILE: digest},
+            adapters={filename: digest},  # /api/create: file name → blob digest
         )
         record = await self._describe_created(name, base)
-        data = recipe.model_dump(mode="json")
         data["adapter_digest"] = digest
         record = record.model_copy(
             update={
@@ -306,12 +310,17 @@ class ExperimentService:
         if record.source is not Source.OLLAMA:
             comment += "\nFROM is a remote model: the app applies this recipe at request time"
         if isinstance(recipe, FineTuningRecipe):
-            return modelfile(
-                base,
-                system=recipe.system,
-                adapter=recipe.adapter_path or recipe.adapter_digest,
-                comment=comment,
-            )
+            # ADAPTER takes a file path (`ollama create` hashes and uploads it itself); a blob
+            # digest is only valid in /api/create's `adapters` map.
+            adapter = recipe.adapter_path
+            if not adapter:
+                comment += (
+                    f"\nThe adapter is Ollama blob {recipe.adapter_digest}; no file path was "
+                    "given.\nPut the adapter file's path on the ADAPTER line before "
+                    f"`ollama create -f`,\nor copy it from `ollama show --modelfile {record.name}`."
+                )
+                adapter = f"./{ADAPTER_FILE}"
+            return modelfile(base, system=recipe.system, adapter=adapter, comment=comment)
         few_shot = recipe.few_shot if isinstance(recipe, PromptEngineeringRecipe) else []
         return modelfile(
             base,

@@ -113,9 +113,13 @@ def sync_job_kind(ctx: _SyncProvider) -> JobKind:
         handle.log(f"Synced {report.source or 'nothing'}: {summary}")
         for error in report.errors:
             handle.log(f"error: {error.model or error.source}: {error.message}")
+        for skipped in report.skipped:
+            handle.log(f"note: {skipped.message()}")
         if report.errors:
             first = report.errors[0]
             summary += f" — {len(report.errors)} error(s): {first.message}"
+        if report.skipped:  # the window's status bar shows the summary
+            summary += " — " + " ".join(s.message() for s in report.skipped)
         handle.progress(1.0, summary)
         return report.model_dump(mode="json")
 

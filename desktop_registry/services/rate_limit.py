@@ -12,9 +12,10 @@ import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Generic, TypeVar
 
+from desktop_registry.domain.rate_limits import RateLimitSnapshot
 from desktop_registry.errors import RateLimitedError, SourceError, UserInputError
 
 T = TypeVar("T")
@@ -82,6 +83,10 @@ class _KeyState:
     in_flight: int = 0
     blocked_until: float = 0.0  # monotonic; set by a 429 or a spent `remaining` header
     learned_rpm: int | None = None
+    # What the server last said (wall-clock epoch seconds), for RateLimiter.snapshot().
+    remaining: int | None = None
+    resets_at: float | None = None
+    observed_at: float | None = None
 
 
 class Permit:
@@ -157,6 +162,7 @@ class RateLimiter:
         self._tier_of: dict[str, str] = {}
         self.waited_s = 0.0  # total time spent waiting for the limits (shown in status)
         self.retries = 0
+        self._last_key = ""  # the model whose reply came last (the status bar's default)
 
     # ----- limits ------------------------------------------------------------------------
     def _state(self, key: str) -> _KeyState:
@@ -188,12 +194,54 @@ class RateLimiter:
         if limit and limit.strip().isdigit() and int(limit) > 0:
             state.learned_rpm = int(limit)
         remaining = lowered.get("x-ratelimit-remaining-requests")
+        self._observe(
+            key,
+            int(remaining) if remaining is not None and remaining.strip().isdigit() else None,
+            parse_duration_s(lowered.get("x-ratelimit-reset-requests")),
+        )
         if remaining is not None and remaining.strip() == "0":
             wait = parse_duration_s(lowered.get("x-ratelimit-reset-requests"))
             if wait is None:
                 wait = parse_duration_s(lowered.get("x-ratelimit-timeremaining"))
             if wait is not None and wait <= self.max_wait_s:
                 state.blocked_until = max(state.blocked_until, self.clock() + wait)
+
+    def _observe(self, key: str, remaining: int | None, reset_s: float | None) -> None:
+        state = self._state(key)
+        now = self.wall_clock()
+        state.remaining = remaining
+        state.resets_at = now + reset_s if reset_s is not None else None
+        state.observed_at = now
+        self._last_key = key.lower()
+
+    def snapshot(self, key: str | None = None) -> RateLimitSnapshot | None:
+        """What is known of `key`'s request budget (default: the model heard from last).
+
+        None until a reply or a 429 came back. The server's figure is lowered by requests sent
+        since, and replaced by our own count once the reset time it gave has passed.
+        """
+        name = (key or self._last_key).lower()
+        state = self._states.get(name)
+        if state is None or state.observed_at is None:
+            return None
+        limit = self.limit_for(name).requests_per_minute
+        remaining, resets_at = state.remaining, state.resets_at
+        if resets_at is not None and self.wall_clock() >= resets_at:
+            remaining, resets_at = None, None
+        if limit is not None:
+            now = self.clock()
+            recent = sum(1 for s in state.minute if s.at is None or now - s.at < self.window_s)
+            counted = max(0, limit - recent)
+            remaining = counted if remaining is None else min(remaining, counted)
+        return RateLimitSnapshot(
+            source=self.source_label,
+            model=name,
+            limit=limit,
+            remaining=remaining,
+            window_s=self.window_s,
+            resets_at=datetime.fromtimestamp(resets_at, UTC) if resets_at is not None else None,
+            observed_at=datetime.fromtimestamp(state.observed_at, UTC),
+        )
 
     def _delay(self, state: _KeyState, limit: TierLimit, now: float) -> float:
         """Seconds to wait before the next request may start (0 = now)."""
@@ -276,6 +324,7 @@ class RateLimiter:
         wait = exc.retry_after_s or self.day_s
         resets_at = exc.resets_at or self.wall_clock() + wait
         self._state(key).blocked_until = self.clock() + wait
+        self._observe(key, 0, resets_at - self.wall_clock())
         return RateLimitedError(
             f"{self.source_label} daily limit for {key} is used up; {until_text(resets_at)}.",
             retry_after_s=wait,
@@ -308,6 +357,7 @@ class RateLimiter:
                 if exc.daily:
                     raise self._daily(key, exc) from None
                 wait = exc.retry_after_s if exc.retry_after_s is not None else self.window_s
+                self._observe(key, 0, wait)
                 rate_tries += 1
                 if wait > self.max_wait_s or rate_tries > self.rate_limit_retries:
                     resets_at = self.wall_clock() + wait

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import AsyncIterator, Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from desktop_registry.domain import ModelRecord, ModelStatus, Source
 from desktop_registry.domain.chat import ChatChunk, ChatMessage, ChatUsage
 from desktop_registry.domain.models import utcnow
+from desktop_registry.domain.rate_limits import RateLimitSnapshot
 from desktop_registry.errors import RegistryError, UserInputError
 from desktop_registry.sources.openai_compatible import ModelUnavailableError
 from desktop_registry.storage.repository import ModelRepository
@@ -22,6 +23,8 @@ class ChatBackend(Protocol):
     """What a source must offer to be served (OllamaSource, the remote adapters).
 
     `chat` is an async generator function: called without await, iterated with `async for`.
+    `response_format` is OpenAI's shape (`{"type": "json_schema", "json_schema": {…}}` or
+    `{"type": "json_object"}`); an adapter translates it for its own protocol.
     """
 
     def chat(
@@ -32,9 +35,17 @@ class ChatBackend(Protocol):
         options: Mapping[str, Any] | None = None,
         think: bool | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
+        response_format: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[ChatChunk]: ...
 
     async def embed(self, model: str, inputs: str | Sequence[str]) -> list[list[float]]: ...
+
+
+@runtime_checkable
+class RateLimitReporting(Protocol):
+    """A remote backend that knows its request budget (GitHubModelsSource)."""
+
+    def rate_limit(self, model: str | None = None) -> RateLimitSnapshot | None: ...
 
 
 class ServingService:
@@ -70,6 +81,16 @@ class ServingService:
     def resolve(self, model: ModelRecord | str) -> ModelRecord:
         return model if isinstance(model, ModelRecord) else self.repository.resolve(model)
 
+    def rate_limit(
+        self, source: Source = Source.GITHUB_MODELS, model: str | None = None
+    ) -> RateLimitSnapshot | None:
+        """Requests left, the limit and its reset for `source`'s model (default: the last one
+        called); None before any request was answered, or where the source reports no limits."""
+        backend = self.backends.get(source)
+        if isinstance(backend, RateLimitReporting):
+            return backend.rate_limit(model)
+        return None
+
     @staticmethod
     def served_name(record: ModelRecord) -> str:
         """The name the backend knows the model by."""
@@ -87,16 +108,21 @@ class ServingService:
         options: Mapping[str, Any] | None = None,
         think: bool | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
+        response_format: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[ChatChunk]:
         """Stream a reply. The caller keeps what arrived if the stream breaks.
 
         The last chunk has done=True and usage with tokens in/out, TTFT and tokens/s, whatever
         the source: figures a backend does not give are filled from this call's own timing.
+        `response_format` (OpenAI's shape) asks for JSON output; see ChatBackend.
         """
         started = time.perf_counter()
         record = self.resolve(model)
         backend = self.backend_for(record)
         merged_options = {**_generation_options(record.parameters), **dict(options or {})}
+        extra: dict[str, Any] = {}
+        if response_format is not None:
+            extra["response_format"] = response_format
         self._begin(record)
         failed: RegistryError | None = None
         first_at: float | None = None
@@ -108,6 +134,7 @@ class ServingService:
                 options=merged_options or None,
                 think=think,
                 tools=tools,
+                **extra,
             )
             async for chunk in stream:
                 if chunk.done:

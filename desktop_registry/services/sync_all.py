@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from desktop_registry.domain import SourceSyncError, SyncReport
+from desktop_registry.domain.sync import SkippedSource
 from desktop_registry.errors import RegistryError
 
 
@@ -21,15 +22,18 @@ class SourceSync(Protocol):
 class SyncAll:
     """Runs each (label, sync) concurrently and merges their reports in the order given."""
 
-    def __init__(self, syncs: Sequence[tuple[str, SourceSync]]) -> None:
+    def __init__(
+        self, syncs: Sequence[tuple[str, SourceSync]], skipped: Sequence[SkippedSource] = ()
+    ) -> None:
         self.syncs = list(syncs)
+        self.skipped = list(skipped)  # sources left out on purpose; the report says so
 
     async def run(self) -> SyncReport:
         started = time.perf_counter()
         results = await asyncio.gather(
             *(sync.run() for _, sync in self.syncs), return_exceptions=True
         )
-        merged = SyncReport()
+        merged = SyncReport(skipped=self.skipped)
         unexpected: BaseException | None = None
         for (label, _), result in zip(self.syncs, results, strict=True):
             if isinstance(result, SyncReport):

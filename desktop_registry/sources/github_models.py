@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 if TYPE_CHECKING:
     import openai
 
+from desktop_registry.domain.rate_limits import RateLimitSnapshot
 from desktop_registry.errors import (
     AuthenticationError,
     RateLimitedError,
@@ -41,6 +42,13 @@ NO_TOKEN_MESSAGE = (
     "fine-grained token with 'Models: read' (or a classic token) and run "
     "`desktop-registry-cli token set`, or set GH_TOKEN."
 )
+
+
+@runtime_checkable
+class RateLimitReporter(Protocol):
+    """A gate that can tell how much of a model's request budget is left (services/rate_limit)."""
+
+    def snapshot(self, key: str | None = None) -> RateLimitSnapshot | None: ...
 
 
 class CatalogLimits(BaseModel):
@@ -168,6 +176,12 @@ class GitHubModelsSource(OpenAICompatibleSource):
     def key_for(self, model: str) -> tuple[str, str | None]:
         tier = self._tiers.get(model.lower()) or self._tier_of(model)
         return model.lower(), tier
+
+    def rate_limit(self, model: str | None = None) -> RateLimitSnapshot | None:
+        """Requests left for `model` (default: the model last called) as the gate last saw them."""
+        if isinstance(self.gate, RateLimitReporter):
+            return self.gate.snapshot(self.key_for(model)[0] if model else None)
+        return None
 
     # ----- catalog -----------------------------------------------------------------------
     async def catalog(self) -> list[CatalogEntry]:

@@ -67,6 +67,18 @@ def _message_dict(message: ChatMessage) -> dict[str, Any]:
     return data
 
 
+def ollama_format(response_format: Mapping[str, Any] | None) -> str | dict[str, Any] | None:
+    """OpenAI's `response_format` as Ollama's chat `format`: the JSON schema itself, or "json"."""
+    kind = (response_format or {}).get("type")
+    if kind == "json_schema":
+        spec = (response_format or {}).get("json_schema")
+        schema = spec.get("schema") if isinstance(spec, Mapping) else None
+        return dict(schema) if isinstance(schema, Mapping) else "json"
+    if kind == "json_object":
+        return "json"
+    return None
+
+
 def _tool_calls(raw: Sequence[Any] | None) -> list[ToolCall]:
     calls = []
     for call in raw or []:
@@ -249,8 +261,15 @@ class OllamaSource:
         tools: Sequence[Mapping[str, Any]] | None = None,
         format: str | Mapping[str, Any] | None = None,
         keep_alive: str | float | None = None,
+        response_format: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[ChatChunk]:
-        """Stream a chat reply; the last chunk has done=True and usage figures."""
+        """Stream a chat reply; the last chunk has done=True and usage figures.
+
+        `format` is Ollama's own; `response_format` (OpenAI's shape, as the serving layer
+        speaks it) is translated to it when `format` is not given.
+        """
+        if format is None:
+            format = ollama_format(response_format)
         started = time.perf_counter()
         first_token_at: float | None = None
         what = f"a chat with {model}"

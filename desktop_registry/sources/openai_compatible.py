@@ -287,8 +287,12 @@ class OpenAICompatibleSource:
         options: Mapping[str, Any] | None = None,
         think: bool | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
+        response_format: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[ChatChunk]:
-        """Stream a reply; the last chunk has done=True with usage, TTFT and tokens/s."""
+        """Stream a reply; the last chunk has done=True with usage, TTFT and tokens/s.
+
+        `response_format` is sent as is (`json_schema` / `json_object`, OpenAI's shape).
+        """
         started = time.perf_counter()
         self.prepare(model)
         what = f"a chat with {model}"
@@ -301,6 +305,8 @@ class OpenAICompatibleSource:
         }
         if tools:
             request["tools"] = [dict(t) for t in tools]
+        if response_format:
+            request["response_format"] = dict(response_format)
         client = self.client()
 
         async def attempt(permit: PermitLike) -> Any:

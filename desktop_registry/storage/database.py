@@ -66,7 +66,10 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
 
 
 def _on_begin(connection: Connection) -> None:
-    connection.exec_driver_sql("BEGIN")
+    # A write transaction takes the write lock up front (waiting up to busy_timeout): one that
+    # read first and asked for the lock later would fail at once if another writer holds it.
+    write = connection.get_execution_options().get("registry_write", False)
+    connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 class Database:
@@ -130,8 +133,10 @@ class Database:
     def transaction(self) -> Iterator[Connection]:
         """One short write transaction; rolled back whole on any error."""
         try:
-            with self.engine.begin() as conn:
-                yield conn
+            with self.engine.connect() as conn:
+                conn.execution_options(registry_write=True)
+                with conn.begin():
+                    yield conn
         except OperationalError as exc:
             raise StorageError(
                 f"The registry at {self.path} could not be written: {exc.orig}"

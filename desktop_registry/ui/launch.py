@@ -27,6 +27,9 @@ def settings_from_prefs(prefs: QSettings) -> Any:
     home = prefs.value("data_dir", "")
     if home and not os.environ.get("DESKTOP_REGISTRY_HOME"):
         overrides["home"] = Path(str(home))
+    mlflow_uri = prefs.value("mlflow_tracking_uri", "")
+    if mlflow_uri and not os.environ.get("DESKTOP_REGISTRY_MLFLOW_TRACKING_URI"):
+        overrides["mlflow_tracking_uri"] = str(mlflow_uri)
     return Settings(**overrides)
 
 

@@ -1,10 +1,11 @@
-"""Settings: Ollama URL (with Test), GitHub token, OpenAI-compatible endpoints, data dir, theme.
+"""Settings: Ollama URL (with Test), GitHub token, endpoints, MLflow URI, data dir, theme.
 
 Secrets go to the keyring through TokenStore/EndpointStore only; never shown back or logged.
 """
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from desktop_registry.config import normalise_ollama_host
 from desktop_registry.errors import RegistryError
 from desktop_registry.sources.ollama import OllamaSource
+from desktop_registry.tracking.mlflow import default_tracking_uri, public_uri
 from desktop_registry.ui.theme import THEMES
 
 
@@ -84,6 +86,21 @@ class SettingsDialog(QDialog):
         box.addLayout(row)
         box.addWidget(self.remove_endpoint)
         layout.addWidget(endpoints)
+
+        experiments = QGroupBox("Experiments")
+        form = QFormLayout(experiments)
+        self.mlflow_uri = QLineEdit(ctx.settings.mlflow_tracking_uri or "")
+        self.mlflow_uri.setPlaceholderText(default_tracking_uri(ctx.db.path.parent))
+        form.addRow("MLflow tracking URI", self.mlflow_uri)
+        self.mlflow_note = QLabel(
+            "MLFLOW_TRACKING_URI is set in the environment and is used instead."
+            if os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+            else "Empty: mlflow.db beside the registry. Or a team server: http://host:5000"
+        )
+        self.mlflow_note.setObjectName("muted")
+        self.mlflow_note.setWordWrap(True)
+        form.addRow("", self.mlflow_note)
+        layout.addWidget(experiments)
 
         general = QGroupBox("General")
         form = QFormLayout(general)
@@ -211,6 +228,13 @@ class SettingsDialog(QDialog):
 
     # ----- save --------------------------------------------------------------------------
     def save(self) -> None:
+        mlflow_uri = self.mlflow_uri.text().strip()
+        if public_uri(mlflow_uri) != mlflow_uri:  # prefs are a plain file: no passwords there
+            self.message.setText(
+                "Leave the user name and password out of the MLflow URI; set "
+                "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD instead."
+            )
+            return
         token = self.token.text().strip()
         if token:
             try:
@@ -220,6 +244,9 @@ class SettingsDialog(QDialog):
                 return
             if status.fallback_warning:
                 self.window_.report(status.fallback_warning)
+        # Read by ctx.tracker() on each use, so it applies at once; prefs keep it for next start.
+        self.window_.ctx.settings.mlflow_tracking_uri = mlflow_uri or None
+        self.window_.prefs.setValue("mlflow_tracking_uri", mlflow_uri)
         self.window_.apply_settings(
             ollama_url=normalise_ollama_host(self.ollama_url.text()),
             data_dir=self.data_dir.text(),

@@ -52,10 +52,10 @@ class InFlight:
         emu._handle = handle  # type: ignore[method-assign]
 
 
-def load_suite(rows: int = ROWS) -> str:
+def load_suite(rows: int = ROWS, name: str = "Load Test") -> str:
     return yaml.safe_dump(
         {
-            "name": "Load Test",
+            "name": name,
             "model": "alpha:1b",
             "messages": [{"role": "user", "content": "Echo {{n}}"}],
             "testData": [{"n": i} for i in range(rows)],
@@ -111,6 +111,22 @@ def test_run_of_600_rows_never_exceeds_the_concurrency_limit_and_stores_every_ro
     assert all(s.passed == ROWS for s in summaries)
     assert seen[-1] == ROWS * 3 and seen == sorted(seen)
     assert emulator.count("/api/chat") == ROWS * 3
+
+
+@pytest.mark.parametrize(("flag", "peak"), [(None, 2), ("5", 5)])
+def test_eval_run_keeps_to_the_concurrency_setting_unless_the_flag_overrides_it(
+    home, emulator, monkeypatch, capsys, flag, peak
+):
+    monkeypatch.setenv("DESKTOP_REGISTRY_EVAL_CONCURRENCY", "2")
+    suite = home / "small.prompt.yml"
+    suite.write_text(load_suite(30, name="Small Load"))
+    emulator.latency_s = 0.02
+    counter = InFlight(emulator)
+    args = ["--db", str(home / "registry.db"), "--ollama-url", emulator.url, "eval", "run"]
+    args += [str(suite), "--models", ",".join(MODELS), *(["--concurrency", flag] if flag else [])]
+    assert cli(args) == 0
+    assert counter.peak == peak
+    assert emulator.count("/api/chat") == 30 * len(MODELS)
 
 
 def test_a_killed_run_keeps_finished_rows_and_resume_finishes_only_the_rest(home, emulator, capsys):

@@ -26,15 +26,18 @@ def ollama() -> Iterator[OllamaEmulator]:
 
 
 @pytest.fixture
-def home(capsys, data_home: Path, ollama, monkeypatch) -> Iterator[Path]:
-    with GitHubModelsEmulator() as github:
-        monkeypatch.setenv("DESKTOP_REGISTRY_GITHUB_MODELS_URL", github.url)
-        monkeypatch.setenv("GH_TOKEN", github.token)
-        assert (
-            cli(["--db", str(data_home / "registry.db"), "sync", "--ollama-url", ollama.url]) == 0
-        )
-        capsys.readouterr()
-        yield data_home
+def github() -> Iterator[GitHubModelsEmulator]:
+    with GitHubModelsEmulator() as emu:
+        yield emu
+
+
+@pytest.fixture
+def home(capsys, data_home: Path, ollama, github, monkeypatch) -> Path:
+    monkeypatch.setenv("DESKTOP_REGISTRY_GITHUB_MODELS_URL", github.url)
+    monkeypatch.setenv("GH_TOKEN", github.token)
+    assert cli(["--db", str(data_home / "registry.db"), "sync", "--ollama-url", ollama.url]) == 0
+    capsys.readouterr()
+    return data_home
 
 
 def cli_run(capsys, home: Path, ollama: OllamaEmulator, *args: str) -> tuple[int, str, str]:
@@ -78,10 +81,17 @@ def test_gh_models_sample_prompt_imports_runs_locally_and_remotely_and_exports_u
     assert yaml.safe_load(exported) == yaml.safe_load(source.read_text())
 
 
-def test_json_schema_prompt_runs_with_the_suites_schema(capsys, home, ollama, shared_protocols):
+def chat_bodies(emulator: OllamaEmulator | GitHubModelsEmulator, path: str) -> list[dict]:
+    return [r.body for r in emulator.requests if r.path == path and isinstance(r.body, dict)]
+
+
+def test_json_schema_prompt_sends_its_schema_to_local_and_remote_models(
+    capsys, home, ollama, github, shared_protocols
+):
     source = shared_protocols / "gh-models-prompts" / "json_schema_prompt.yml"
+    schema = json.loads(yaml.safe_load(source.read_text())["jsonSchema"])
     assert cli_run(capsys, home, ollama, "eval", "import", str(source))[0] == 0
-    code, out, _ = cli_run(
+    code, out, err = cli_run(
         capsys,
         home,
         ollama,
@@ -89,13 +99,59 @@ def test_json_schema_prompt_runs_with_the_suites_schema(capsys, home, ollama, sh
         "run",
         "JSON Schema Response Example",
         "--models",
-        "llama3.1:8b",
+        "llama3.1:8b,openai/gpt-4o-mini",
         "--json",
     )
-    summary = json.loads(out)["models"][0]
-    assert code == 0 and summary["rows"] == 3
-    # llama's fixed greeting has neither "name" nor "habitat": every row fails, none errors
-    assert summary["failed"] == 3 and summary["errors"] == 0
+    assert code == 0, err
+    # Ollama gets the schema itself as `format`; GitHub Models gets OpenAI's response_format,
+    # exactly as `gh models eval` builds it from the file
+    local = chat_bodies(ollama, "/api/chat")
+    assert len(local) == 3 and all(b["format"] == schema["schema"] for b in local)
+    remote = chat_bodies(github, "/inference/chat/completions")
+    assert len(remote) == 3
+    assert all(
+        b["response_format"] == {"type": "json_schema", "json_schema": schema} for b in remote
+    )
+    # both answer JSON that fills the schema's fields, so "name" and "habitat" are in every reply
+    by_model = {m["model"]: m for m in json.loads(out)["models"]}
+    for summary in by_model.values():
+        assert summary["rows"] == 3 and summary["passed"] == 3 and summary["errors"] == 0
+
+    code, exported, _ = cli_run(
+        capsys, home, ollama, "eval", "export", "JSON Schema Response Example"
+    )
+    assert code == 0 and yaml.safe_load(exported) == yaml.safe_load(source.read_text())
+
+
+def test_json_object_format_reaches_both_kinds_of_model_and_text_sends_none(
+    capsys, home, ollama, github, tmp_path
+):
+    suite = {
+        "name": "Formats",
+        "model": "llama3.1:8b",
+        "responseFormat": "json_object",
+        "messages": [{"role": "user", "content": "Reply in JSON: {{q}}"}],
+        "testData": [{"q": "hi"}],
+        "evaluators": [{"name": "json", "uses": "desktop-registry/json-valid"}],
+    }
+    path = tmp_path / "formats.prompt.yml"
+    path.write_text(yaml.safe_dump(suite, sort_keys=False))
+    models = "llama3.1:8b,openai/gpt-4o-mini"
+    code, out, err = cli_run(capsys, home, ollama, "eval", "run", str(path), "--models", models)
+    assert code == 0, err
+    assert [b["format"] for b in chat_bodies(ollama, "/api/chat")] == ["json"]
+    remote = chat_bodies(github, "/inference/chat/completions")
+    assert [b["response_format"] for b in remote] == [{"type": "json_object"}]
+    assert out.count(" 1/1 ") == 2  # each model's JSON reply passes json-valid
+
+    ollama.reset_counts()
+    github.requests.clear()
+    path.write_text(yaml.safe_dump({**suite, "name": "Plain", "responseFormat": "text"}))
+    cli_run(capsys, home, ollama, "eval", "run", str(path), "--models", models)
+    assert [b.get("format") for b in chat_bodies(ollama, "/api/chat")] == [None]
+    assert ["response_format" in b for b in chat_bodies(github, "/inference/chat/completions")] == [
+        False
+    ]
 
 
 def test_a_judge_that_answers_nonsense_is_reported_per_row_and_the_run_finishes(

@@ -50,6 +50,9 @@ Behaviour worth knowing (from the fixtures, or marked *assumed* where no real ar
   Embeddings echo the requested id as ``model``, as the documented example does.
 * Tool calls: when the request has ``tools``, the model has the ``tool-calling`` capability
   and the last user message mentions "weather", the answer is a call of the first tool.
+* ``response_format``: ``json_schema`` answers JSON filled in from ``json_schema.schema``
+  (enum → its first value), ``json_object`` answers ``{"response": <reply>}``. Every request,
+  body included, is kept in ``requests`` for tests to inspect.
 * Chat to an embeddings model, or embeddings from a chat model → 400 (*assumed* body).
 
 Fault switches (change them while running): ``latency_s``, ``chunk_delay_s``, ``fail_next``,
@@ -540,6 +543,36 @@ def _tool_arguments(tool: dict[str, Any]) -> str:
         else:
             args[name] = "example"
     return json.dumps(args, separators=(",", ":"))
+
+
+def _schema_sample(schema: Any, key: str = "") -> Any:
+    """A value that satisfies a simple JSON schema (what a model does under structured output)."""
+    if not isinstance(schema, dict):
+        return "example"
+    if schema.get("enum"):
+        return schema["enum"][0]
+    kind = schema.get("type")
+    if kind == "object" or "properties" in schema:
+        return {k: _schema_sample(v, k) for k, v in (schema.get("properties") or {}).items()}
+    if kind == "array":
+        return [_schema_sample(schema.get("items") or {"type": "string"}, key)]
+    if kind in ("integer", "number"):
+        return 1
+    if kind == "boolean":
+        return True
+    return "Paris" if any(k in key.lower() for k in ("location", "city", "place")) else "example"
+
+
+def _formatted_reply(response_format: Any, reply: str) -> str:
+    """The reply under `response_format`: JSON matching `json_schema.schema`, or a JSON object."""
+    if not isinstance(response_format, dict):
+        return reply
+    if response_format.get("type") == "json_schema":
+        spec = response_format.get("json_schema") or {}
+        return json.dumps(_schema_sample(spec.get("schema") if isinstance(spec, dict) else None))
+    if response_format.get("type") == "json_object":
+        return json.dumps({"response": reply})
+    return reply
 
 
 def _embedding(text: str, dim: int) -> list[float]:
@@ -1199,9 +1232,10 @@ class GitHubModelsEmulator:
                     "arguments": _tool_arguments(tool),
                 },
             }
-        text = entry.reply
+        reply = _formatted_reply(body.get("response_format"), entry.reply)
+        text = reply
         if entry.thinking:
-            text = f"<think>\n{entry.thinking}\n</think>\n\n{entry.reply}"
+            text = f"<think>\n{entry.thinking}\n</think>\n\n{reply}"
         finish = "tool_calls" if call else "stop"
         cap = body.get("max_completion_tokens") or body.get("max_tokens")
         if call is None and isinstance(cap, int) and cap > 0 and estimate_tokens(text) > cap:

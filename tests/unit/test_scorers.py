@@ -8,6 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from desktop_registry.domain.chat import ToolCall
+from desktop_registry.errors import SourceUnreachableError
 from desktop_registry.services.evaluation import scorers
 from desktop_registry.services.evaluation.judge import parse_choice, parse_pass_fail, parse_scale
 from desktop_registry.services.evaluation.scorers import Reply, score
@@ -176,6 +177,33 @@ def test_llm_choices_follow_gh_models_and_no_match_is_an_error():
     assert parse_choice("bad", choices).passed is False
     assert parse_choice("unsure", choices).error
     assert parse_scale("Stars: 1").score == 0.0
+
+
+def test_a_prompt_files_llm_evaluator_scores_by_choice_and_an_unmatched_reply_is_an_error():
+    llm = {
+        "modelId": "judge",
+        "prompt": "Is '{{completion}}' the capital of {{country}}? Answer yes or no.",
+        "choices": [{"choice": "yes", "score": 1.0}, {"choice": "no", "score": 0.0}],
+    }
+    spec = EvaluatorSpec("capital", llm=llm)
+    row = {"country": "France"}
+    yes = ScriptedHelper("Yes.")
+    assert run_score(spec, "Paris", row, yes).passed
+    assert yes.prompts == ["Is 'Paris' the capital of France? Answer yes or no."]
+    failed = run_score(spec, "Lyon", row, ScriptedHelper("No, it is not."))
+    assert not failed.passed and failed.score == 0.0 and not failed.error
+    unsure = run_score(spec, "Lyon", row, ScriptedHelper("Hard to say."))
+    assert unsure.error and "none of the choices" in unsure.error
+
+
+class FailingJudge(ScriptedHelper):
+    async def complete(self, model: str, system: str, prompt: str) -> str:
+        raise SourceUnreachableError("Ollama is not running at http://localhost:11434.")
+
+
+def test_a_judge_model_that_cannot_be_reached_is_an_error_on_the_row_not_a_crash():
+    result = run_score(uses("judge", model="judge"), "Paris", {"input": "Capital?"}, FailingJudge())
+    assert result.error and "not running" in result.error and not result.passed
 
 
 def test_unknown_plugin_is_reported_by_name():

@@ -25,7 +25,8 @@ from desktop_registry.storage.evaluation_repository import (
 )
 from desktop_registry.storage.repository import ModelRepository
 
-# Requests in flight per source. GitHub Models also has its own per-tier gate in the adapter.
+# Requests in flight per source when the caller names no limit (the app passes
+# Settings.eval_concurrency instead). GitHub Models also has its own per-tier gate in the adapter.
 DEFAULT_LIMITS: dict[str, int] = {
     "ollama": 4,
     "github_models": 2,
@@ -43,6 +44,7 @@ class Serving(Protocol):
         options: Mapping[str, Any] | None = None,
         think: bool | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
+        response_format: Mapping[str, Any] | None = None,
     ) -> AsyncIterator[ChatChunk]: ...
 
     async def embed(
@@ -63,6 +65,14 @@ class RunProgress:
 
 
 ProgressCallback = Callable[[RunProgress], None]
+
+
+def per_source_limits(limits: Mapping[str, int] | int | None) -> dict[str, int]:
+    """One number (Settings.eval_concurrency, `--concurrency`) bounds every source alike; a
+    mapping overrides the defaults source by source."""
+    if isinstance(limits, int):
+        return {key: limits for key in DEFAULT_LIMITS}
+    return {**DEFAULT_LIMITS, **dict(limits or {})}
 
 
 def source_key(record: ModelRecord) -> str:
@@ -95,6 +105,7 @@ async def answer(
     *,
     options: Mapping[str, Any] | None = None,
     tools: Sequence[Mapping[str, Any]] | None = None,
+    response_format: Mapping[str, Any] | None = None,
 ) -> tuple[Reply, RowResult]:
     """Ask one model; the RowResult carries timing (and the error, if the call failed)."""
     text: list[str] = []
@@ -108,7 +119,14 @@ async def answer(
         status="passed",
     )
     try:
-        async for chunk in serving.chat(record, messages, options=options or None, tools=tools):
+        stream = serving.chat(
+            record,
+            messages,
+            options=options or None,
+            tools=tools,
+            response_format=response_format,
+        )
+        async for chunk in stream:
             text.append(chunk.content)
             calls.extend(chunk.tool_calls)
             if chunk.done and chunk.usage is not None:
@@ -136,13 +154,13 @@ class EvaluationRunner:
         serving: Serving,
         store: EvaluationRepository,
         *,
-        limits: Mapping[str, int] | None = None,
+        limits: Mapping[str, int] | int | None = None,
         tracker: MetricsTracker | None = None,
     ) -> None:
         self.models = models
         self.serving = serving
         self.store = store
-        self.limits = {**DEFAULT_LIMITS, **dict(limits or {})}
+        self.limits = per_source_limits(limits)
         self.tracker = tracker
         self.helper = ServingHelper(serving)
 
@@ -241,7 +259,12 @@ class EvaluationRunner:
     ) -> RowResult:
         messages = [ChatMessage(role=m.role, content=m.content) for m in suite.chat_messages(row)]
         reply, result = await answer(
-            self.serving, record, messages, options=suite.options(), tools=suite.tools or None
+            self.serving,
+            record,
+            messages,
+            options=suite.options(),
+            tools=suite.tools or None,
+            response_format=suite.request_format(),
         )
         result.row_index = index
         if result.status == "error":

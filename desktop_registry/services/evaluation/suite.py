@@ -92,6 +92,18 @@ class EvalSuite:
         names = {"temperature": "temperature", "maxTokens": "num_predict", "topP": "top_p"}
         return {names[k]: v for k, v in self.model_parameters.items() if k in names}
 
+    def request_format(self) -> dict[str, Any] | None:
+        """responseFormat/jsonSchema as gh-models sends them: OpenAI's `response_format`.
+
+        None for plain text (every API's default); the Ollama adapter turns the rest into `format`.
+        """
+        if self.response_format in (None, "text"):
+            return None
+        wanted: dict[str, Any] = {"type": self.response_format}
+        if self.response_format == "json_schema" and self.json_schema is not None:
+            wanted["json_schema"] = self.json_schema
+        return wanted
+
 
 def _fail(where: str, message: str) -> UserInputError:
     return UserInputError(f"{where}: {message}")
