@@ -6,6 +6,7 @@ Never does slow work before the window is shown; one qasync loop per QApplicatio
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from collections.abc import Sequence
@@ -30,6 +31,10 @@ def settings_from_prefs(prefs: QSettings) -> Any:
     mlflow_uri = prefs.value("mlflow_tracking_uri", "")
     if mlflow_uri and not os.environ.get("DESKTOP_REGISTRY_MLFLOW_TRACKING_URI"):
         overrides["mlflow_tracking_uri"] = str(mlflow_uri)
+    concurrency = prefs.value("eval_concurrency", "")
+    if concurrency and not os.environ.get("DESKTOP_REGISTRY_EVAL_CONCURRENCY"):
+        with contextlib.suppress(ValueError):  # a hand-edited prefs file: keep the default
+            overrides["eval_concurrency"] = min(64, max(1, int(str(concurrency))))
     return Settings(**overrides)
 
 

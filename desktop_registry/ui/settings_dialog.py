@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
 )
 
@@ -100,6 +101,14 @@ class SettingsDialog(QDialog):
         self.mlflow_note.setObjectName("muted")
         self.mlflow_note.setWordWrap(True)
         form.addRow("", self.mlflow_note)
+        self.eval_concurrency = QSpinBox()
+        self.eval_concurrency.setRange(1, 64)
+        self.eval_concurrency.setValue(ctx.settings.eval_concurrency)
+        self.eval_concurrency.setToolTip(
+            "How many evaluation requests go to one source (Ollama, GitHub Models, an endpoint) "
+            "at the same time. GitHub Models' own rate limits still apply."
+        )
+        form.addRow("Evaluation requests at once", self.eval_concurrency)
         layout.addWidget(experiments)
 
         general = QGroupBox("General")
@@ -247,6 +256,8 @@ class SettingsDialog(QDialog):
         # Read by ctx.tracker() on each use, so it applies at once; prefs keep it for next start.
         self.window_.ctx.settings.mlflow_tracking_uri = mlflow_uri or None
         self.window_.prefs.setValue("mlflow_tracking_uri", mlflow_uri)
+        self.window_.ctx.settings.eval_concurrency = self.eval_concurrency.value()
+        self.window_.prefs.setValue("eval_concurrency", self.eval_concurrency.value())
         self.window_.apply_settings(
             ollama_url=normalise_ollama_host(self.ollama_url.text()),
             data_dir=self.data_dir.text(),

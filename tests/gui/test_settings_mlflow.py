@@ -59,3 +59,18 @@ def test_the_dialog_says_when_mlflow_tracking_uri_in_the_environment_wins(
     dialog = window.open_settings()
     assert "MLFLOW_TRACKING_URI" in dialog.mlflow_note.text()
     assert "used instead" in dialog.mlflow_note.text()
+
+
+def test_the_dialog_sets_evaluation_concurrency_now_and_for_the_next_start(
+    open_window, emulator, monkeypatch
+):
+    monkeypatch.delenv("DESKTOP_REGISTRY_EVAL_CONCURRENCY", raising=False)
+    window = open_window(emulator.url)
+    dialog = window.open_settings()
+    assert dialog.eval_concurrency.value() == 4
+    dialog.eval_concurrency.setValue(7)
+    dialog.save()
+    assert window.ctx.evaluation(tracked=False).limit_for("ollama") == 7
+    assert settings_from_prefs(window.prefs).eval_concurrency == 7
+    window.prefs.setValue("eval_concurrency", "lots")  # a hand-edited prefs file
+    assert settings_from_prefs(window.prefs).eval_concurrency == 4
