@@ -54,7 +54,10 @@ def cmd_library_search(args: argparse.Namespace, ctx: AppContext) -> int:
         remote=args.remote,
         limit=args.limit,
     )
-    results = ctx.library().search(query)
+    library = ctx.library()
+    results = library.search(query)
+    if library.stale_reason:
+        print(f"note: {library.stale_reason}", file=sys.stderr)
     if args.json:
         _print_json(
             [

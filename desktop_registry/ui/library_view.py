@@ -213,7 +213,9 @@ class LibraryView(QWidget):
         self.table_model.set_rows(rows)
         fits = sum(1 for _, r in rows if r is not None and r.fit is not Fit.DOES_NOT_FIT)
         profile = self.compatibility.profile(self.hardware)
-        self.status.setText(f"{len(rows)} models, {fits} fit this machine ({profile.summary()})")
+        summary = f"{len(rows)} models, {fits} fit this machine ({profile.summary()})"
+        stale = getattr(self.library, "stale_reason", None)
+        self.status.setText(f"{summary}\n{stale}" if stale else summary)
         self._update_buttons()
 
     def selected_entries(self) -> list[Any]:
