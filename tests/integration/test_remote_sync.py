@@ -7,27 +7,10 @@ from __future__ import annotations
 
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from desktop_registry.cli import main as cli
 from tests.servers.github_models_emulator import CatalogEntry, GitHubModelsEmulator
-from tests.servers.ollama_emulator import OllamaEmulator, standard_models
-
-
-@pytest.fixture
-def ollama() -> Iterator[OllamaEmulator]:
-    with OllamaEmulator(standard_models()) as emu:
-        yield emu
-
-
-@pytest.fixture
-def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHubModelsEmulator]:
-    with GitHubModelsEmulator() as emu:
-        monkeypatch.setenv("DESKTOP_REGISTRY_GITHUB_MODELS_URL", emu.url)
-        yield emu
 
 
 def run(capsys, home: Path, *args: str) -> tuple[int, str, str]:

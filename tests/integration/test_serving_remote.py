@@ -9,7 +9,6 @@ import asyncio
 import io
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -21,23 +20,14 @@ from desktop_registry.domain import ModelStatus
 from desktop_registry.domain.chat import ChatChunk, ChatMessage
 from desktop_registry.errors import RegistryError
 from tests.servers.github_models_emulator import GitHubModelsEmulator
-from tests.servers.ollama_emulator import OllamaEmulator, standard_models
 
 HI = [ChatMessage(role="user", content="Say hello")]
 
 
 @pytest.fixture
-def ollama() -> Iterator[OllamaEmulator]:
-    with OllamaEmulator(standard_models()) as emu:
-        yield emu
-
-
-@pytest.fixture
-def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHubModelsEmulator]:
-    with GitHubModelsEmulator() as emu:
-        monkeypatch.setenv("DESKTOP_REGISTRY_GITHUB_MODELS_URL", emu.url)
-        monkeypatch.setenv("GH_TOKEN", emu.token)
-        yield emu
+def github(github: GitHubModelsEmulator, monkeypatch: pytest.MonkeyPatch) -> GitHubModelsEmulator:
+    monkeypatch.setenv("GH_TOKEN", github.token)
+    return github
 
 
 @pytest.fixture

@@ -10,32 +10,14 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-from collections.abc import Iterator
 from pathlib import Path
-
-import pytest
 
 from desktop_registry.app import build_context
 from desktop_registry.cli import main as cli
 from desktop_registry.config import Settings
 from desktop_registry.domain.jobs import JobState
-from tests.servers.github_models_emulator import GitHubModelsEmulator
-from tests.servers.ollama_emulator import OllamaEmulator, standard_models
 
 HOW_TO = "desktop-registry-cli token set"
-
-
-@pytest.fixture
-def ollama() -> Iterator[OllamaEmulator]:
-    with OllamaEmulator(standard_models()) as emu:
-        yield emu
-
-
-@pytest.fixture
-def github(monkeypatch: pytest.MonkeyPatch) -> Iterator[GitHubModelsEmulator]:
-    with GitHubModelsEmulator() as emu:
-        monkeypatch.setenv("DESKTOP_REGISTRY_GITHUB_MODELS_URL", emu.url)
-        yield emu
 
 
 def sync(capsys, home: Path, ollama_url: str, *extra: str) -> tuple[int, str, str]:

@@ -10,23 +10,10 @@ import io
 import logging
 import os
 import stat
-from collections.abc import Iterator
-
-import keyring
-import pytest
-from keyring.backends import fail
 
 from desktop_registry.cli import main as cli
 from tests.servers.github_models_emulator import GitHubModelsEmulator
 from tests.servers.ollama_emulator import OllamaEmulator, standard_models
-
-
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
 
 
 def test_the_fallback_file_is_the_only_place_the_token_is_written(

@@ -12,12 +12,10 @@ import logging
 import os
 import stat
 import traceback
-from collections.abc import Iterator
 from pathlib import Path
 
 import keyring
 import pytest
-from keyring.backends import fail
 from keyrings.alt.file import PlaintextKeyring
 
 from desktop_registry.app import build_context
@@ -33,21 +31,11 @@ TOKEN = "github_pat_11ABCDEFG0123456789_secretpart"
 
 
 @pytest.fixture
-def file_keyring(tmp_path: Path) -> Iterator[PlaintextKeyring]:
-    backend = PlaintextKeyring()
-    backend.file_path = str(tmp_path / "keyring" / "keyring_pass.cfg")  # type: ignore[misc]
-    previous = keyring.get_keyring()
-    keyring.set_keyring(backend)
-    yield backend
-    keyring.set_keyring(previous)
-
-
-@pytest.fixture
-def no_keyring() -> Iterator[None]:
-    previous = keyring.get_keyring()
-    keyring.set_keyring(fail.Keyring())
-    yield
-    keyring.set_keyring(previous)
+def file_keyring() -> PlaintextKeyring:
+    """The test's own file keyring (tests/conftest.py gives every test one under tmp_path)."""
+    backend = keyring.get_keyring()
+    assert isinstance(backend, PlaintextKeyring)
+    return backend
 
 
 def run(capsys, monkeypatch, home: Path, *args: str, stdin: str = "") -> tuple[int, str, str]:
