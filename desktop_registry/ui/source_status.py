@@ -3,6 +3,7 @@ and rate limits, the last successful sync. Reads and shows; never syncs or chang
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
@@ -63,9 +64,15 @@ class SourceStatus:
         self.window.tasks.spawn(self.check_ollama(), "checking Ollama")
 
     def show_github(self) -> None:
+        """Refresh the GitHub Models part of the status bar. Finding the keyring backend loads
+        its plugins (a quarter of a second, more with a desktop keyring), so the token lookup
+        runs in a worker thread, never on the event loop."""
+        self.window.tasks.spawn(self._show_github(), "reading the GitHub token state")
+
+    async def _show_github(self) -> None:
         ctx, status = self.window.ctx, self.window.status
         try:
-            source = ctx.token_store().status().source
+            source = await asyncio.to_thread(lambda: ctx.token_store().status().source)
         except RegistryError as exc:
             status.set_github(f"GitHub Models: {exc}")
             return

@@ -55,3 +55,25 @@ def test_the_menus_reach_their_commands(synced_window):
     assert window.tabs.count() == before + 1 and window.tabs.tabText(before) == "Chat"
     actions["Jobs"].trigger()
     assert window.tabs.currentWidget() is window._jobs_panel
+
+
+def test_the_github_token_state_is_read_off_the_event_loop_and_shown(
+    open_window, emulator, loop, monkeypatch
+):
+    import threading
+
+    from desktop_registry.sources.credentials import TokenStore
+
+    threads: list[threading.Thread] = []
+    real_status = TokenStore.status
+
+    def watched_status(self):
+        threads.append(threading.current_thread())
+        return real_status(self)
+
+    monkeypatch.setattr(TokenStore, "status", watched_status)
+    monkeypatch.setenv("GH_TOKEN", "github_pat_from_the_environment")
+    window = open_window(emulator.url)
+    until(loop, lambda: "token from env" in window.status.github.text())
+    assert threads and all(t is not threading.main_thread() for t in threads)
+    assert "github_pat" not in window.status.github.text()
