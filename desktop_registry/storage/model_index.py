@@ -53,33 +53,41 @@ class ModelIndex:
         # ten times more, and the tree must open a 10,000-model registry quickly.
         sql = (
             "SELECT id, name, version, source, provider, serving, kind, status, category, "
-            "categories, size_bytes, family, description, tags "
+            "categories, size_bytes, search_text "
             f"FROM {MODELS.name} ORDER BY name, version, source"
         )
-        out: Entries = []
         seen: dict[str, tuple[str, ...]] = {}
         with self.db.reading() as conn:
             rows = conn.exec_driver_sql(sql).fetchall()
-        for row in rows:
-            categories = _json_list(row.categories, seen) or (row.category,)
-            tags = _json_list(row.tags, seen)
-            haystack = " ".join((row.name, row.family or "", row.description or "", *tags))
-            out.append(
-                ModelEntry(
-                    row.id,
-                    row.name,
-                    row.version,
-                    row.source,
-                    row.provider,
-                    row.serving,
-                    row.kind,
-                    row.status,
-                    categories,
-                    row.size_bytes,
-                    haystack.lower(),
-                )
+        return [
+            ModelEntry(
+                id,
+                name,
+                version,
+                source,
+                provider,
+                serving,
+                kind,
+                status,
+                _json_list(categories, seen) or (category,),
+                size_bytes,
+                search_text,  # lower(name, family, description, tags), kept by every write
             )
-        return out
+            for (
+                id,
+                name,
+                version,
+                source,
+                provider,
+                serving,
+                kind,
+                status,
+                category,
+                categories,
+                size_bytes,
+                search_text,
+            ) in rows
+        ]
 
     def parent_links(self) -> dict[int, int]:
         """Variant id → base id, for every model that has a parent (the tree's lineage)."""
