@@ -295,6 +295,8 @@ class ModelBrowser(QWidget):
         self.view.setUniformRowHeights(True)
         self.view.setAlternatingRowColors(True)
         self.view.setAnimated(False)
+        # "deepseek/DeepSeek-V3-0324 · v1" keeps its publisher and version when the pane is narrow.
+        self.view.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header = self.view.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
