@@ -59,34 +59,11 @@ class ModelIndex:
         seen: dict[str, tuple[str, ...]] = {}
         with self.db.reading() as conn:
             rows = conn.exec_driver_sql(sql).fetchall()
+        # id … status as selected; then categories (primary alone when none are stored), size
+        # and search_text: lower(name, family, description, tags), kept by every write.
         return [
-            ModelEntry(
-                id,
-                name,
-                version,
-                source,
-                provider,
-                serving,
-                kind,
-                status,
-                _json_list(categories, seen) or (category,),
-                size_bytes,
-                search_text,  # lower(name, family, description, tags), kept by every write
-            )
-            for (
-                id,
-                name,
-                version,
-                source,
-                provider,
-                serving,
-                kind,
-                status,
-                category,
-                categories,
-                size_bytes,
-                search_text,
-            ) in rows
+            ModelEntry._make((*row[:8], _json_list(row[9], seen) or (row[8],), row[10], row[11]))
+            for row in rows
         ]
 
     def parent_links(self) -> dict[int, int]:
