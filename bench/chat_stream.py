@@ -1,4 +1,4 @@
-"""Streaming overhead of services/serving.py versus the bare official `openai` client.
+"""Streaming overhead of services/serving/service.py versus the bare official `openai` client.
 
 Both read the same GitHub Models emulator stream on a real socket, interleaved run by run.
 Prints one JSON object as its last line: ttft_overhead_ms (median serving TTFT minus median
@@ -25,10 +25,10 @@ import openai  # noqa: E402
 
 from desktop_registry.domain import Source  # noqa: E402
 from desktop_registry.domain.chat import ChatMessage  # noqa: E402
-from desktop_registry.services.rate_limit import RateLimiter  # noqa: E402
-from desktop_registry.services.remote_sync import CatalogCache, GitHubModelsSync  # noqa: E402
-from desktop_registry.services.serving import ServingService  # noqa: E402
+from desktop_registry.services.serving.service import ServingService  # noqa: E402
+from desktop_registry.services.sync.remote import CatalogCache, GitHubModelsSync  # noqa: E402
 from desktop_registry.sources.github_models import GitHubModelsSource  # noqa: E402
+from desktop_registry.sources.rate_limit import RateLimiter  # noqa: E402
 from desktop_registry.storage import Database, ModelRepository  # noqa: E402
 from tests.servers.github_models_emulator import (  # noqa: E402
     CatalogEntry,

@@ -87,7 +87,7 @@ async def prepare(emu: OllamaEmulator, home: Path) -> None:
 def capture(out: Path) -> list[str]:
     from PySide6.QtWidgets import QApplication
 
-    from desktop_registry.ui.compare_view import CompareView
+    from desktop_registry.ui.compare_panel import ComparePanel
     from desktop_registry.ui.theme import apply_theme
 
     out.mkdir(parents=True, exist_ok=True)
@@ -98,7 +98,7 @@ def capture(out: Path) -> list[str]:
         app: Any = QApplication.instance() or QApplication(sys.argv)
         apply_theme(app, "light")
         ctx = build_context(Settings(home=home, ollama_url=emu.url), db_path=home / "registry.db")
-        view = CompareView(ctx)
+        view = ComparePanel(ctx)
         view.resize(1280, 820)
         view.show()
         view.select([name for name, _, _ in CHAT_MODELS])

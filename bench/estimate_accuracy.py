@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from desktop_registry.cli import main  # noqa: E402
-from desktop_registry.services.hardware import HardwareProfile  # noqa: E402
+from desktop_registry.services.library.hardware import HardwareProfile  # noqa: E402
 
 REFERENCE = ROOT / "tests" / "data" / "estimate_reference"
 GIB = 1024**3

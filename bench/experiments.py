@@ -22,9 +22,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from desktop_registry.domain import ModelRecord, Serving, Source  # noqa: E402
-from desktop_registry.services.experiments import ExperimentService  # noqa: E402
-from desktop_registry.services.sync import OllamaSync  # noqa: E402
-from desktop_registry.services.versions import VersionService  # noqa: E402
+from desktop_registry.services.experiments.service import ExperimentService  # noqa: E402
+from desktop_registry.services.sync.ollama import OllamaSync  # noqa: E402
+from desktop_registry.services.versions.service import VersionService  # noqa: E402
 from desktop_registry.sources.ollama import OllamaSource  # noqa: E402
 from desktop_registry.storage import Database, ModelRepository  # noqa: E402
 from desktop_registry.storage.slots import SlotRepository  # noqa: E402

@@ -31,11 +31,11 @@ def main() -> None:
         Serving,
         Source,
     )
-    from desktop_registry.services.compatibility import CompatibilityService
-    from desktop_registry.services.hardware import HardwareProbe, HardwareProfile
-    from desktop_registry.services.library import LibraryService
-    from desktop_registry.services.model_comparison import ComparisonService
-    from desktop_registry.services.recommend import RecommendationService
+    from desktop_registry.services.library.catalog import LibraryService
+    from desktop_registry.services.library.comparison import ComparisonService
+    from desktop_registry.services.library.compatibility import CompatibilityService
+    from desktop_registry.services.library.hardware import HardwareProbe, HardwareProfile
+    from desktop_registry.services.library.recommend import RecommendationService
     from desktop_registry.storage import Database, ModelRepository
     from desktop_registry.storage.library_index import LibraryIndex
     from desktop_registry.ui.library_view import LibraryView

@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from desktop_registry.domain import ModelDetails, ModelRecord, Serving, Source  # noqa: E402
 from desktop_registry.domain.library import LibraryCategory, LibraryQuery, SizeClass  # noqa: E402
-from desktop_registry.services.library import LibraryService  # noqa: E402
+from desktop_registry.services.library.catalog import LibraryService  # noqa: E402
 from desktop_registry.storage import Database, ModelRepository  # noqa: E402
 from desktop_registry.storage.library_index import LibraryIndex  # noqa: E402
 

@@ -93,7 +93,7 @@ async def scenes(app: Any, out: Path) -> list[str]:
 
     from desktop_registry.app import build_context
     from desktop_registry.config import Settings
-    from desktop_registry.services.experiment_recipes import parse_recipe
+    from desktop_registry.services.experiments.recipes import parse_recipe
     from desktop_registry.ui.main_window import MainWindow
     from desktop_registry.ui.theme import apply_theme
     from tests.servers.github_models_emulator import GitHubModelsEmulator, standard_catalog

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from desktop_registry.config import Settings  # noqa: E402
-from desktop_registry.services.sync import OllamaSync  # noqa: E402
+from desktop_registry.services.sync.ollama import OllamaSync  # noqa: E402
 from desktop_registry.sources.ollama import OllamaSource  # noqa: E402
 from desktop_registry.storage import Database, ModelRepository  # noqa: E402
 from tests.servers.ollama_emulator import OllamaEmulator, many_models  # noqa: E402

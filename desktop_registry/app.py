@@ -11,34 +11,35 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_registry.config import Settings
 from desktop_registry.domain import Source
+from desktop_registry.services.events import EventHub
 from desktop_registry.storage import Database, ModelRepository
 
 # Sources and services are imported where they are built, not here: the window must open
 # fast, and the openai SDK, MLflow and the library index cost seconds to import together.
 if TYPE_CHECKING:
-    from desktop_registry.services.compatibility import CompatibilityService
-    from desktop_registry.services.conversations import ConversationService
-    from desktop_registry.services.endpoints import Endpoint, EndpointStore
+    from desktop_registry.services.endpoints.store import Endpoint, EndpointStore
     from desktop_registry.services.evaluation.benchmarks import BenchmarkService
     from desktop_registry.services.evaluation.catalog import SuiteCatalog
     from desktop_registry.services.evaluation.runner import EvaluationRunner
-    from desktop_registry.services.experiments import ExperimentService
-    from desktop_registry.services.hardware import HardwareProbe
-    from desktop_registry.services.jobs import JobService
-    from desktop_registry.services.library import LibraryService
-    from desktop_registry.services.mlflow_sync import MlflowSync
-    from desktop_registry.services.model_comparison import ComparisonService
-    from desktop_registry.services.rate_limit import RateLimiter
-    from desktop_registry.services.recommend import RecommendationService
-    from desktop_registry.services.remote_sync import CatalogCache
-    from desktop_registry.services.serving import ServingService
-    from desktop_registry.services.sync import OllamaSync
-    from desktop_registry.services.sync_all import SyncAll
-    from desktop_registry.services.versions import VersionService
+    from desktop_registry.services.experiments.service import ExperimentService
+    from desktop_registry.services.jobs.service import JobKind, JobService
+    from desktop_registry.services.library.catalog import LibraryService
+    from desktop_registry.services.library.comparison import ComparisonService
+    from desktop_registry.services.library.compatibility import CompatibilityService
+    from desktop_registry.services.library.hardware import HardwareProbe
+    from desktop_registry.services.library.recommend import RecommendationService
+    from desktop_registry.services.serving.conversations import ConversationService
+    from desktop_registry.services.serving.service import ServingService
+    from desktop_registry.services.sync.all_sources import SyncAll
+    from desktop_registry.services.sync.mlflow import MlflowSync
+    from desktop_registry.services.sync.ollama import OllamaSync
+    from desktop_registry.services.sync.remote import CatalogCache
+    from desktop_registry.services.versions.service import VersionService
     from desktop_registry.sources.credentials import TokenStore
     from desktop_registry.sources.github_models import GitHubModelsSource
     from desktop_registry.sources.ollama import OllamaSource
     from desktop_registry.sources.openai_compatible import OpenAICompatibleSource
+    from desktop_registry.sources.rate_limit import RateLimiter
     from desktop_registry.storage.evaluation_repository import EvaluationRepository
     from desktop_registry.tracking.mlflow import MlflowTracker
 
@@ -50,26 +51,38 @@ class AppContext:
     settings: Settings
     db: Database
     models: ModelRepository
-    _sources: list[Any] = field(default_factory=list)  # adapters with `aclose()`
+    events: EventHub = field(default_factory=EventHub)
+    _retired: list[Any] = field(default_factory=list)  # clients replaced by a settings change
+    # Long-lived adapters, built on first use and closed once by aclose(): the Ollama client
+    # (its connection pool), the GitHub Models client, one client per endpoint, the tracker.
+    _ollama: OllamaSource | None = None
+    _github: GitHubModelsSource | None = None
+    _endpoint_sources: dict[tuple[str, str], OpenAICompatibleSource] = field(default_factory=dict)
+    _tracker: MlflowTracker | None = None
     _limiter: RateLimiter | None = None
     _tokens: TokenStore | None = None
     _hardware: HardwareProbe | None = None
     _jobs: JobService | None = None
 
     def ollama(self) -> OllamaSource:
+        """The one Ollama client of this context, for the Ollama URL in the settings."""
         from desktop_registry.sources.ollama import OllamaSource
 
-        source = OllamaSource(
-            self.settings.ollama_url,
-            timeout_s=self.settings.request_timeout_s,
-            connect_timeout_s=self.settings.connect_timeout_s,
-            max_connections=max(16, self.settings.sync_concurrency, self.settings.eval_concurrency),
-        )
-        self._sources.append(source)
-        return source
+        if self._ollama is None or self._ollama.base_url != self.settings.ollama_url.rstrip("/"):
+            if self._ollama is not None:
+                self._retired.append(self._ollama)  # closed with the others in aclose()
+            self._ollama = OllamaSource(
+                self.settings.ollama_url,
+                timeout_s=self.settings.request_timeout_s,
+                connect_timeout_s=self.settings.connect_timeout_s,
+                max_connections=max(
+                    16, self.settings.sync_concurrency, self.settings.eval_concurrency
+                ),
+            )
+        return self._ollama
 
     def ollama_sync(self, source: OllamaSource | None = None) -> OllamaSync:
-        from desktop_registry.services.sync import OllamaSync
+        from desktop_registry.services.sync.ollama import OllamaSync
 
         return OllamaSync(
             source or self.ollama(), self.models, concurrency=self.settings.sync_concurrency
@@ -84,19 +97,19 @@ class AppContext:
         return self._tokens
 
     def endpoints(self) -> EndpointStore:
-        from desktop_registry.services.endpoints import EndpointStore
+        from desktop_registry.services.endpoints.store import EndpointStore
         from desktop_registry.sources.credentials import SecretStore
 
         return EndpointStore(self.settings.home, SecretStore(self.settings.home))
 
     def catalog_cache(self) -> CatalogCache:
-        from desktop_registry.services.remote_sync import CatalogCache
+        from desktop_registry.services.sync.remote import CatalogCache
 
         return CatalogCache(self.settings.home / "cache" / "github_models_catalog.json")
 
     def rate_limiter(self) -> RateLimiter:
         """One limiter per context, so every GitHub call made here shares the same budget."""
-        from desktop_registry.services.rate_limit import FREE_PLAN_TIERS, RateLimiter, TierLimit
+        from desktop_registry.sources.rate_limit import FREE_PLAN_TIERS, RateLimiter, TierLimit
 
         if self._limiter is None:
             tiers = dict(FREE_PLAN_TIERS)
@@ -113,7 +126,9 @@ class AppContext:
     def github_models(self) -> GitHubModelsSource:
         from desktop_registry.sources.github_models import GitHubModelsSource
 
-        source = GitHubModelsSource(
+        if self._github is not None:
+            return self._github
+        self._github = GitHubModelsSource(
             self.settings.github_models_url,
             token=self.token_store().get,
             org=self.settings.github_org,
@@ -122,13 +137,15 @@ class AppContext:
             timeout_s=self.settings.request_timeout_s,
             connect_timeout_s=self.settings.connect_timeout_s,
         )
-        self._sources.append(source)
-        return source
+        return self._github
 
     def endpoint_source(self, endpoint: Endpoint) -> OpenAICompatibleSource:
-        from desktop_registry.services.rate_limit import RateLimiter
         from desktop_registry.sources.openai_compatible import OpenAICompatibleSource
+        from desktop_registry.sources.rate_limit import RateLimiter
 
+        key = (endpoint.name, endpoint.base_url)
+        if key in self._endpoint_sources:
+            return self._endpoint_sources[key]
         store = self.endpoints()
         source = OpenAICompatibleSource(
             endpoint.name,
@@ -138,7 +155,7 @@ class AppContext:
             timeout_s=self.settings.request_timeout_s,
             connect_timeout_s=self.settings.connect_timeout_s,
         )
-        self._sources.append(source)
+        self._endpoint_sources[key] = source
         return source
 
     def github_sync_enabled(self) -> bool:
@@ -148,8 +165,8 @@ class AppContext:
     def sync_all(self) -> SyncAll:
         """Ollama, GitHub Models (see Settings.github_models_sync) and every endpoint, at once."""
         from desktop_registry.domain.sync import SkippedSource
-        from desktop_registry.services.remote_sync import EndpointSync, GitHubModelsSync
-        from desktop_registry.services.sync_all import SourceSync, SyncAll
+        from desktop_registry.services.sync.all_sources import SourceSync, SyncAll
+        from desktop_registry.services.sync.remote import EndpointSync, GitHubModelsSync
 
         syncs: list[tuple[str, SourceSync]] = [("ollama", self.ollama_sync())]
         skipped: list[SkippedSource] = []
@@ -193,8 +210,8 @@ class AppContext:
 
     def serving(self) -> ServingService:
         """The one serving interface: Ollama locally, GitHub Models and each endpoint remotely."""
-        from desktop_registry.services.ensemble import ExperimentBackend
-        from desktop_registry.services.serving import ServingService
+        from desktop_registry.services.serving.ensemble import ExperimentBackend
+        from desktop_registry.services.serving.service import ServingService
 
         service = ServingService(self.models, {Source.OLLAMA: self.ollama()})
         service.register_backend(Source.GITHUB_MODELS, self.github_models())
@@ -209,22 +226,41 @@ class AppContext:
     # ----- desktop window: jobs and saved conversations ---------------------------------------
     def jobs(self) -> JobService:
         """One job service per context: it owns this process's running jobs (sync, pull, …)."""
-        from desktop_registry.services.jobs import JobService
+        from desktop_registry.services.jobs.service import JobService
         from desktop_registry.storage.job_repository import JobRepository
 
         if self._jobs is None:
-            self._jobs = JobService(JobRepository(self.db), kinds_context=self)
+            jobs = JobService(JobRepository(self.db), events=self.events)
+            jobs.register("sync", self._sync_job)
+            jobs.register("pull", self._pull_job)
+            jobs.register("evaluation", self._evaluation_job)
+            self._jobs = jobs
         return self._jobs
 
+    def _sync_job(self) -> JobKind:
+        from desktop_registry.services.sync.job import sync_job_kind
+
+        return sync_job_kind(self.sync_all)
+
+    def _pull_job(self) -> JobKind:
+        from desktop_registry.services.library.pulls import pull_job_kind
+
+        return pull_job_kind(self.ollama, self.ollama_sync)
+
+    def _evaluation_job(self) -> JobKind:
+        from desktop_registry.services.evaluation.job import evaluation_job_kind
+
+        return evaluation_job_kind(self.evaluation)
+
     def conversations(self) -> ConversationService:
-        from desktop_registry.services.conversations import ConversationService
+        from desktop_registry.services.serving.conversations import ConversationService
         from desktop_registry.storage.job_repository import ConversationRepository
 
         return ConversationService(ConversationRepository(self.db))
 
     # ----- model library, hardware fit, recommendations ------------------------------------
     def library(self) -> LibraryService:
-        from desktop_registry.services.library import LibraryService
+        from desktop_registry.services.library.catalog import LibraryService
         from desktop_registry.storage.library_index import LibraryIndex
 
         return LibraryService(
@@ -235,28 +271,28 @@ class AppContext:
 
     def hardware(self) -> HardwareProbe:
         """One probe per context: it caches what it found (refresh with profile(refresh=True))."""
-        from desktop_registry.services.hardware import HardwareProbe
+        from desktop_registry.services.library.hardware import HardwareProbe
 
         if self._hardware is None:
             self._hardware = HardwareProbe()
         return self._hardware
 
     def compatibility(self) -> CompatibilityService:
-        from desktop_registry.services.compatibility import CompatibilityService
+        from desktop_registry.services.library.compatibility import CompatibilityService
 
         return CompatibilityService(self.hardware(), self.library())
 
     def recommendations(self) -> RecommendationService:
-        from desktop_registry.services.compatibility import CompatibilityService
-        from desktop_registry.services.recommend import RecommendationService
+        from desktop_registry.services.library.compatibility import CompatibilityService
+        from desktop_registry.services.library.recommend import RecommendationService
 
         library = self.library()
         return RecommendationService(library, CompatibilityService(self.hardware(), library))
 
     def comparison(self) -> ComparisonService:
-        from desktop_registry.services.compatibility import CompatibilityService
-        from desktop_registry.services.model_comparison import ComparisonService
-        from desktop_registry.services.recommend import RecommendationService
+        from desktop_registry.services.library.comparison import ComparisonService
+        from desktop_registry.services.library.compatibility import CompatibilityService
+        from desktop_registry.services.library.recommend import RecommendationService
 
         library = self.library()
         compatibility = CompatibilityService(self.hardware(), library)
@@ -285,20 +321,23 @@ class AppContext:
         from desktop_registry.tracking.mlflow import MlflowTracker
 
         uri = self.mlflow_tracking_uri()
+        if self._tracker is not None and self._tracker.tracking_uri == uri:
+            return self._tracker
         artifacts: Path | None = None
         if uri.startswith("sqlite:///"):
             artifacts = Path(uri.removeprefix("sqlite:///")).parent / "mlartifacts"
         elif uri.startswith(("sqlite:", "file:")):
             artifacts = self.db.path.parent / "mlartifacts"
-        return MlflowTracker(uri, artifact_root=artifacts)
+        self._tracker = MlflowTracker(uri, artifact_root=artifacts)
+        return self._tracker
 
     def experiments(self, *, tracked: bool = True) -> ExperimentService:
-        from desktop_registry.services.experiments import ExperimentService
+        from desktop_registry.services.experiments.service import ExperimentService
 
         return ExperimentService(self.models, self.ollama(), self.tracker() if tracked else None)
 
     def versions(self, *, tracked: bool = True) -> VersionService:
-        from desktop_registry.services.versions import VersionService
+        from desktop_registry.services.versions.service import VersionService
         from desktop_registry.storage.slots import SlotRepository
 
         return VersionService(
@@ -306,7 +345,7 @@ class AppContext:
         )
 
     def mlflow_sync(self) -> MlflowSync:
-        from desktop_registry.services.mlflow_sync import MlflowSync
+        from desktop_registry.services.sync.mlflow import MlflowSync
 
         return MlflowSync(self.tracker(), self.models)
 
@@ -344,9 +383,15 @@ class AppContext:
         )
 
     async def aclose(self) -> None:
-        for source in self._sources:
+        """Close every client this context built; the next use builds fresh ones (a CLI
+        command may run a second event loop, and a client belongs to the loop it was made on)."""
+        sources: list[Any] = [*self._retired, *self._endpoint_sources.values()]
+        sources += [s for s in (self._ollama, self._github) if s is not None]
+        self._retired.clear()
+        self._endpoint_sources.clear()
+        self._ollama = self._github = None
+        for source in sources:
             await source.aclose()
-        self._sources.clear()
 
     def close(self) -> None:
         self.db.dispose()

@@ -12,24 +12,14 @@ from pathlib import Path
 from typing import Any
 
 from desktop_registry.app import AppContext
+from desktop_registry.commands.output import print_json, print_table
 from desktop_registry.domain.library import LibraryCategory, LibraryQuery, SizeClass
 from desktop_registry.errors import UserInputError
-from desktop_registry.services.compatibility import CompatibilityReport
-from desktop_registry.services.hardware import HardwareProfile, load_profile
-from desktop_registry.services.recommend import TASK_ALIASES, TASKS
+from desktop_registry.services.library.compatibility import CompatibilityReport
+from desktop_registry.services.library.hardware import HardwareProfile, load_profile
+from desktop_registry.services.library.recommend import TASK_ALIASES, TASKS
 
 GIB = 1024**3
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
-
-
-def _table(rows: list[list[str]], headers: list[str]) -> None:
-    widths = [max(len(h), *(len(r[i]) for r in rows)) for i, h in enumerate(headers)]
-    print("  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip())
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip())
 
 
 def _hardware_arg(args: argparse.Namespace) -> HardwareProfile | None:
@@ -59,7 +49,7 @@ def cmd_library_search(args: argparse.Namespace, ctx: AppContext) -> int:
     if library.stale_reason:
         print(f"note: {library.stale_reason}", file=sys.stderr)
     if args.json:
-        _print_json(
+        print_json(
             [
                 {"relevance": r.relevance, **r.entry.model_dump(mode="json", exclude={"details"})}
                 for r in results
@@ -80,7 +70,7 @@ def cmd_library_search(args: argparse.Namespace, ctx: AppContext) -> int:
         ]
         for r in results
     ]
-    _table(rows, ["NAME", "PARAMS", "DOWNLOAD", "CATEGORIES", "STATE", "RELEVANCE"])
+    print_table(rows, ["NAME", "PARAMS", "DOWNLOAD", "CATEGORIES", "STATE", "RELEVANCE"])
     return 0
 
 
@@ -127,7 +117,7 @@ def cmd_estimate(args: argparse.Namespace, ctx: AppContext) -> int:
     else:
         raise UserInputError("Name a model, or pass --from-show FILE.json (a saved /api/show).")
     if args.json:
-        _print_json(report.as_json())
+        print_json(report.as_json())
     else:
         _print_report(report)
     return 0
@@ -144,7 +134,7 @@ def cmd_recommend(args: argparse.Namespace, ctx: AppContext) -> int:
         include_remote=args.include_remote,
     )
     if args.json:
-        _print_json(result.model_dump(mode="json"))
+        print_json(result.model_dump(mode="json"))
         return 0
     print(f"Task: {result.task} · {result.hardware} · context {result.context_length}")
     if not result.recommendations:
@@ -167,7 +157,7 @@ def cmd_recommend(args: argparse.Namespace, ctx: AppContext) -> int:
 def cmd_hardware(args: argparse.Namespace, ctx: AppContext) -> int:
     profile = ctx.hardware().profile(refresh=True)
     if args.json:
-        _print_json(profile.model_dump(mode="json"))
+        print_json(profile.model_dump(mode="json"))
         return 0
     print(profile.summary())
     print(f"  RAM free     {_gib(profile.available_ram_bytes)} of {_gib(profile.total_ram_bytes)}")
@@ -187,10 +177,10 @@ def cmd_compare(args: argparse.Namespace, ctx: AppContext) -> int:
         args.models, context_length=args.ctx, hardware=_hardware_arg(args)
     )
     if args.json:
-        _print_json(comparison.model_dump(mode="json"))
+        print_json(comparison.model_dump(mode="json"))
         return 0
     headers = ["", *(m.name for m in comparison.models)]
-    _table([[label, *cells] for label, cells in comparison.rows()], headers)
+    print_table([[label, *cells] for label, cells in comparison.rows()], headers)
     print()
     for verdict in comparison.verdicts:
         print(f"{verdict.task:<17} {verdict.winner or '—'}: {verdict.why}")

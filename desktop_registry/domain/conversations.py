@@ -1,6 +1,6 @@
 """A saved chat: its messages, the model(s) it was held with, and the options used.
 
-Pure data; services/conversations.py stores and reopens it.
+Pure data; services/serving/conversations.py stores and reopens it.
 """
 
 from __future__ import annotations

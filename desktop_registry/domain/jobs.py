@@ -1,6 +1,6 @@
 """Long-running work as the user sees it: a job's kind, state, progress, log and result.
 
-Pure data; services/jobs.py runs jobs and storage keeps them.
+Pure data; services/jobs/ runs jobs and storage keeps them.
 """
 
 from __future__ import annotations

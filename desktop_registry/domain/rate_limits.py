@@ -1,6 +1,6 @@
 """A remote source's request budget for one model, as last seen: what the status bar shows.
 
-Pure data, read-only; services/rate_limit.py fills it from response headers and its own count.
+Pure data, read-only; sources/rate_limit.py fills it from response headers and its own count.
 """
 
 from __future__ import annotations

@@ -42,6 +42,14 @@ class SyncReport(BaseModel):
     def ok(self) -> bool:
         return not self.errors
 
+    def counts(self) -> str:
+        """ "3 added, 1 updated, 40 unchanged, 0 missing" — the CLI's and the jobs log's line."""
+        line = (
+            f"{len(self.added)} added, {len(self.updated)} updated, "
+            f"{self.unchanged} unchanged, {len(self.missing)} missing"
+        )
+        return line + (f", {len(self.restored)} back" if self.restored else "")
+
     def merge(self, other: SyncReport) -> SyncReport:
         """Combine reports of several sources into one."""
         per_category = dict(self.per_category)

@@ -1,6 +1,6 @@
 """The library index on disk: replace its entries, read them back, and search them (FTS5 + bm25).
 
-Holds no rules about what belongs in the library; services/library.py decides and rebuilds it.
+Holds no rules about what belongs in the library; services/library/catalog.py decides and rebuilds it.
 """
 
 from __future__ import annotations

@@ -29,14 +29,14 @@ from PySide6.QtWidgets import (
 
 from desktop_registry.domain import ModelRecord
 from desktop_registry.errors import RegistryError, UserInputError
-from desktop_registry.services.experiment_recipes import (
+from desktop_registry.services.experiments.recipes import (
     OPTION_NAMES,
     CombinationRule,
     ExperimentType,
     GenerationOptions,
     parse_recipe,
 )
-from desktop_registry.services.experiments import ExperimentService
+from desktop_registry.services.experiments.service import ExperimentService
 
 TYPE_LABELS = {
     ExperimentType.PARAMETER_TUNING: "Parameter tuning",

@@ -25,9 +25,10 @@ from PySide6.QtWidgets import (
 
 from desktop_registry.domain import ModelRecord
 from desktop_registry.domain.local import LoadedModel
+from desktop_registry.domain.units import human_bytes
 from desktop_registry.errors import RegistryError
 from desktop_registry.ui.inspector_compatibility import CompatibilitySection, compatibility_of
-from desktop_registry.ui.model_tree import CATEGORY_LABELS, human_size
+from desktop_registry.ui.model_tree import CATEGORY_LABELS
 
 CATEGORY_ORIGIN = {
     "server": "reported by the server",
@@ -210,7 +211,7 @@ class ModelInspector(QScrollArea):
         self.fields["parameters"].setText(params)
         self.fields["quantization"].setText(d.quantization_level or "—")
         self.fields["context"].setText(f"{d.context_length:,} tokens" if d.context_length else "—")
-        self.fields["size"].setText(human_size(record.size_bytes) or "—")
+        self.fields["size"].setText(human_bytes(record.size_bytes, empty="—"))
         self.fields["memory"].setText("checking…" if record.is_local else "served remotely")
         self.fields["endpoint"].setText(record.endpoint or "—")
         self.fields["digest"].setText(record.digest[:19] if record.digest else "—")
@@ -277,7 +278,7 @@ class ModelInspector(QScrollArea):
             self.unload_button.setEnabled(False)
             return
         share = loaded.vram_share * 100
-        text = f"loaded · {human_size(loaded.size_bytes)} · {share:.0f}% on GPU"
+        text = f"loaded · {human_bytes(loaded.size_bytes, empty='—')} · {share:.0f}% on GPU"
         if loaded.expires_at is not None:
             text += f" · unloads at {loaded.expires_at.astimezone():%H:%M}"
         self.fields["memory"].setText(text)

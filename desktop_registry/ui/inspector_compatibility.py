@@ -37,7 +37,7 @@ def badge_ink(background: str) -> str:
 
 def context_length_of(record: ModelRecord, hardware: Any) -> int:
     """The context Ollama will load this model with here (see `ollama_load_context`)."""
-    from desktop_registry.services.compatibility import ollama_load_context
+    from desktop_registry.services.library.compatibility import ollama_load_context
 
     return ollama_load_context(record.parameters, record.details.context_length, hardware)
 
@@ -61,7 +61,7 @@ def compatibility_of(ctx: Any, record: ModelRecord) -> Any:
 
 
 def _check(service: Any, record: ModelRecord, hardware: Any) -> Any:
-    from desktop_registry.services.memory_estimate import ModelSpec
+    from desktop_registry.services.library.memory_estimate import ModelSpec
 
     context = context_length_of(record, hardware)
     if service.library is not None:

@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from desktop_registry.domain.jobs import JobRecord, JobState
 from desktop_registry.errors import RegistryError
-from desktop_registry.services.jobs import JobUpdate
+from desktop_registry.services.jobs.service import JobUpdate
 from desktop_registry.ui.theme import BADGE
 
 # The table stays narrow enough for the work area: a one-word status per row; the full message

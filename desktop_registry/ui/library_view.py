@@ -32,11 +32,15 @@ from PySide6.QtWidgets import (
 
 from desktop_registry.domain.library import LibraryCategory, LibraryQuery, SizeClass
 from desktop_registry.errors import RegistryError
-from desktop_registry.services.compatibility import CompatibilityReport, CompatibilityService, Fit
-from desktop_registry.services.hardware import HardwareProfile
-from desktop_registry.services.library import LibraryService
-from desktop_registry.services.model_comparison import ComparisonService
-from desktop_registry.services.recommend import RecommendationService
+from desktop_registry.services.library.catalog import LibraryService
+from desktop_registry.services.library.comparison import ComparisonService
+from desktop_registry.services.library.compatibility import (
+    CompatibilityReport,
+    CompatibilityService,
+    Fit,
+)
+from desktop_registry.services.library.hardware import HardwareProfile
+from desktop_registry.services.library.recommend import RecommendationService
 from desktop_registry.ui.model_compare_table import BADGE_COLORS, ModelCompareTable
 from desktop_registry.ui.recommend_dialog import RecommendDialog
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from desktop_registry.app import AppContext
 from desktop_registry.domain.jobs import JobState
 from desktop_registry.errors import RegistryError
-from desktop_registry.services.jobs import JobUpdate
+from desktop_registry.services.jobs.service import JobUpdate
 from desktop_registry.storage.model_index import ModelEntry, ModelIndex
 from desktop_registry.ui.home_view import HomeView
 from desktop_registry.ui.inspector import ModelInspector
@@ -230,9 +230,9 @@ class MainWindow(QMainWindow):
         return pane
 
     def open_compare(self, names: list[str] | None = None) -> Any:
-        from desktop_registry.ui.chat_compare import CompareView
+        from desktop_registry.ui.side_by_side_chat import SideBySideChat
 
-        view = CompareView(self, names)
+        view = SideBySideChat(self, names)
         self.tabs.open(view, "Compare chat")  # not "Compare": that is the model comparison panel
         return view
 

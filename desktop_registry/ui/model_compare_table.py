@@ -1,6 +1,6 @@
 """The compare table: 2–6 library models side by side, with a verdict per task.
 
-Shows a Comparison from services/model_comparison.py; never computes an estimate itself.
+Shows a Comparison from services/library/comparison.py; never computes an estimate itself.
 """
 
 from __future__ import annotations
@@ -8,8 +8,8 @@ from __future__ import annotations
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import QHeaderView, QTableWidget, QTableWidgetItem, QWidget
 
-from desktop_registry.services.compatibility import Fit
-from desktop_registry.services.model_comparison import Comparison
+from desktop_registry.services.library.comparison import Comparison
+from desktop_registry.services.library.compatibility import Fit
 
 BADGE_COLORS = {"green": "#2e7d32", "amber": "#b26a00", "red": "#c62828"}
 

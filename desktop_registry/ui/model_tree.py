@@ -20,6 +20,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHeaderView, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
+from desktop_registry.domain.units import human_bytes
 from desktop_registry.storage.model_index import ModelEntry
 from desktop_registry.ui.theme import BADGE
 
@@ -62,17 +63,6 @@ def version_label(version: str) -> str:
 def model_label(entry: ModelEntry) -> str:
     version = version_label(entry.version)
     return f"{entry.name} · {version}" if version else entry.name
-
-
-def human_size(size: int | None) -> str:
-    if not size:
-        return ""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{value:.1f} {unit}" if unit != "B" else f"{int(value)} B"
-        value /= 1000
-    return ""
 
 
 class _Node:
@@ -253,7 +243,7 @@ class ModelTreeModel(QAbstractItemModel):
                 elif entry.kind != "base":
                     badge += f" · {entry.kind}"
                 return badge
-            return human_size(entry.size_bytes)
+            return human_bytes(entry.size_bytes, empty="")
         if role == Qt.ItemDataRole.ForegroundRole and entry is not None and column == 1:
             key = "missing" if entry.status == "missing" else entry.serving
             return QColor(BADGE.get(key, BADGE["local"]))

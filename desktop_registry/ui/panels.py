@@ -8,5 +8,5 @@ from __future__ import annotations
 PANEL_FACTORIES: list[tuple[str, str]] = [
     ("Library", "desktop_registry.ui.library_view:create"),
     ("Slots", "desktop_registry.ui.slots_view:create"),
-    ("Compare", "desktop_registry.ui.compare_view:create"),
+    ("Compare", "desktop_registry.ui.compare_panel:create"),
 ]

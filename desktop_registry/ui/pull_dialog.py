@@ -1,6 +1,6 @@
 """Pull a model: name with library completion, a progress bar per layer, speed, ETA, cancel, resume.
 
-The pull runs as a job (services/jobs.py); closing the dialog never stops it.
+The pull runs as a job (services/jobs/); closing the dialog never stops it.
 """
 
 from __future__ import annotations
@@ -22,15 +22,15 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_registry.domain.jobs import JobState
+from desktop_registry.domain.units import human_bytes, human_duration
 from desktop_registry.errors import RegistryError
-from desktop_registry.services.jobs import JobUpdate
-from desktop_registry.services.pulls import human_bytes, human_duration
+from desktop_registry.services.jobs.service import JobUpdate
 
 
 def library_names() -> list[str]:
     """Pullable names from the curated library catalog, when the library feature is installed."""
     try:
-        from desktop_registry.services.library import read_catalog, shipped_catalog_path
+        from desktop_registry.services.library.catalog import read_catalog, shipped_catalog_path
     except ImportError:
         return []
     try:

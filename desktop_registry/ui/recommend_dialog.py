@@ -21,8 +21,12 @@ from PySide6.QtWidgets import (
 
 from desktop_registry.domain.library import SizeClass
 from desktop_registry.errors import RegistryError
-from desktop_registry.services.hardware import HardwareProfile
-from desktop_registry.services.recommend import TASKS, RecommendationService, RecommendationSet
+from desktop_registry.services.library.hardware import HardwareProfile
+from desktop_registry.services.library.recommend import (
+    TASKS,
+    RecommendationService,
+    RecommendationSet,
+)
 
 COLUMNS = ("#", "Model", "Confidence", "Fit", "Why", "Trade-off")
 

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_registry.errors import RegistryError
-from desktop_registry.services.versions import VersionService
+from desktop_registry.services.versions.service import VersionService
 from desktop_registry.storage.slots import SlotVersion
 
 VERSION_COLUMNS = ("Version", "Model", "Checkpoint digest", "MLflow version", "")

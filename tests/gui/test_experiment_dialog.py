@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 
 from desktop_registry.domain import Kind, ModelRecord, Serving, Source
-from desktop_registry.services.experiments import ExperimentService
+from desktop_registry.services.experiments.service import ExperimentService
 from desktop_registry.storage import Database, ModelRepository
 from desktop_registry.ui.experiment_dialog import ExperimentDialog, mlflow_location_text
 from tests.gui.conftest import until

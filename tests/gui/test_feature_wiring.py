@@ -9,7 +9,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 
 from desktop_registry.domain import Kind, ModelRecord, Source
-from desktop_registry.services.hardware import HardwareProbe, HardwareProfile
+from desktop_registry.services.library.hardware import HardwareProbe, HardwareProfile
 from desktop_registry.ui.experiment_dialog import ExperimentDialog
 from desktop_registry.ui.theme import BADGE
 from tests.gui.conftest import run, until

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from desktop_registry.domain.chat import ChatMessage
-from desktop_registry.services.remote_sync import GitHubModelsSync
+from desktop_registry.services.sync.remote import GitHubModelsSync
 from tests.gui.conftest import run, until
 from tests.servers.github_models_emulator import GitHubModelsEmulator
 from tests.servers.github_models_emulator import TierLimit as ServerTier

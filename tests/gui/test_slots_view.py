@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from desktop_registry.domain import ModelDetails, ModelRecord, Serving, Source
-from desktop_registry.services.versions import VersionService
+from desktop_registry.services.versions.service import VersionService
 from desktop_registry.storage import Database, ModelRepository
 from desktop_registry.storage.slots import SlotRepository
 from desktop_registry.ui.slots_view import SlotsView

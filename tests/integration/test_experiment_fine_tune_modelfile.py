@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from desktop_registry.errors import UserInputError
-from desktop_registry.services.experiment_recipes import modelfile
-from desktop_registry.services.experiments import ExperimentService
+from desktop_registry.services.experiments.recipes import modelfile
+from desktop_registry.services.experiments.service import ExperimentService
 from tests.integration.test_experiments_local import Lab, create_bodies
 from tests.servers.ollama_emulator import OllamaEmulator, standard_models
 

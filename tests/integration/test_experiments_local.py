@@ -15,9 +15,9 @@ import pytest
 from desktop_registry.domain import Kind, Source
 from desktop_registry.domain.chat import ChatMessage
 from desktop_registry.errors import UserInputError
-from desktop_registry.services.experiments import ExperimentService
-from desktop_registry.services.serving import ServingService
-from desktop_registry.services.sync import OllamaSync
+from desktop_registry.services.experiments.service import ExperimentService
+from desktop_registry.services.serving.service import ServingService
+from desktop_registry.services.sync.ollama import OllamaSync
 from desktop_registry.sources.ollama import OllamaSource
 from desktop_registry.storage import Database, ModelRepository
 from desktop_registry.tracking.mlflow import MlflowTracker, default_tracking_uri

@@ -12,8 +12,8 @@ import pytest
 from desktop_registry.domain import ModelRecord, Serving, Source
 from desktop_registry.domain.library import LibraryQuery
 from desktop_registry.errors import StorageError
-from desktop_registry.services import library as library_module
-from desktop_registry.services.library import LibraryService
+from desktop_registry.services.library import catalog as library_module
+from desktop_registry.services.library.catalog import LibraryService
 from desktop_registry.storage import Database, ModelRepository
 from desktop_registry.storage.library_index import LibraryIndex
 

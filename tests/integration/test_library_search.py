@@ -11,7 +11,7 @@ from desktop_registry.cli import main as cli
 from desktop_registry.domain import PerformanceMetric
 from desktop_registry.domain.library import LibraryCategory, LibraryQuery, SizeClass
 from desktop_registry.errors import UserInputError
-from desktop_registry.services.library import LibraryService
+from desktop_registry.services.library.catalog import LibraryService
 from desktop_registry.storage import Database, ModelRepository
 from desktop_registry.storage.library_index import LibraryIndex
 from tests.servers.ollama_emulator import OllamaEmulator, standard_models
@@ -162,8 +162,8 @@ def test_estimate_reference_points_stay_within_ten_percent_median() -> None:
     point Ollama only partly counted is compared on the parts it counted (`compare`)."""
     import statistics
 
-    from desktop_registry.services.compatibility import CompatibilityService
-    from desktop_registry.services.hardware import HardwareProbe, HardwareProfile
+    from desktop_registry.services.library.compatibility import CompatibilityService
+    from desktop_registry.services.library.hardware import HardwareProbe, HardwareProfile
 
     parts = {"total": ("total_bytes",), "weights+kv": ("weights_bytes", "kv_cache_bytes")}
     ref = Path(__file__).resolve().parents[1] / "data" / "estimate_reference"

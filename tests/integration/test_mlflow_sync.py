@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from desktop_registry.domain import Kind, ModelRecord, Serving, Source
-from desktop_registry.services.mlflow_sync import MlflowSync
+from desktop_registry.services.sync.mlflow import MlflowSync
 from desktop_registry.storage import Database, ModelRepository
 from desktop_registry.tracking.mlflow import MlflowTracker, default_tracking_uri
 

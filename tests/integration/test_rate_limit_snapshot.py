@@ -18,11 +18,11 @@ from pydantic import ValidationError
 from desktop_registry.domain import Source
 from desktop_registry.domain.chat import ChatMessage
 from desktop_registry.domain.rate_limits import RateLimitSnapshot
-from desktop_registry.services.rate_limit import RateLimiter, TierLimit
-from desktop_registry.services.remote_sync import CatalogCache, GitHubModelsSync
-from desktop_registry.services.serving import ServingService
+from desktop_registry.services.serving.service import ServingService
+from desktop_registry.services.sync.remote import CatalogCache, GitHubModelsSync
 from desktop_registry.sources.github_models import GitHubModelsSource
 from desktop_registry.sources.ollama import OllamaSource
+from desktop_registry.sources.rate_limit import RateLimiter, TierLimit
 from desktop_registry.storage import Database, ModelRepository
 from tests.servers.github_models_emulator import GitHubModelsEmulator
 from tests.servers.github_models_emulator import TierLimit as ServerTier

@@ -9,7 +9,7 @@ import pytest
 
 from desktop_registry.cli import main as cli
 from desktop_registry.domain import ModelStatus
-from desktop_registry.services.sync import OllamaSync
+from desktop_registry.services.sync.ollama import OllamaSync
 from desktop_registry.sources.ollama import OllamaSource
 from desktop_registry.storage import Database, ModelRepository
 from tests.servers.ollama_emulator import EmulatedModel, OllamaEmulator, standard_models

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from desktop_registry.services.sync import OllamaSync
+from desktop_registry.services.sync.ollama import OllamaSync
 from desktop_registry.sources.ollama import OllamaSource
 from desktop_registry.storage import Database, ModelRepository
 from tests.servers.ollama_emulator import OllamaEmulator, many_models

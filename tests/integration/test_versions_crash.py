@@ -18,7 +18,11 @@ from pathlib import Path
 import pytest
 
 from desktop_registry.domain import ModelDetails, ModelRecord, Serving, Source
-from desktop_registry.services.versions import CHAMPION, VersionService, slot_registered_name
+from desktop_registry.services.versions.service import (
+    CHAMPION,
+    VersionService,
+    slot_registered_name,
+)
 from desktop_registry.storage import Database, ModelRepository
 from desktop_registry.storage.slots import SlotRepository
 from desktop_registry.tracking.mlflow import MlflowTracker, default_tracking_uri
@@ -32,7 +36,7 @@ CHILD = textwrap.dedent(
     import sys, time
     from desktop_registry.storage import Database, ModelRepository
     from desktop_registry.storage.slots import SlotRepository
-    from desktop_registry.services.versions import VersionService
+    from desktop_registry.services.versions.service import VersionService
 
     db_path, mode = sys.argv[1], sys.argv[2]
     if mode == "pause":  # stop inside the transaction: both UPDATEs done, not committed

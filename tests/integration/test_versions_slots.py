@@ -14,7 +14,11 @@ import pytest
 
 from desktop_registry.domain import ModelDetails, ModelRecord, Serving, Source
 from desktop_registry.errors import UserInputError
-from desktop_registry.services.versions import CHAMPION, VersionService, slot_registered_name
+from desktop_registry.services.versions.service import (
+    CHAMPION,
+    VersionService,
+    slot_registered_name,
+)
 from desktop_registry.storage import Database, ModelRepository
 from desktop_registry.storage.slots import SlotRepository
 from desktop_registry.tracking.mlflow import MlflowTracker, default_tracking_uri

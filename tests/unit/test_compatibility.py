@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from desktop_registry.errors import UserInputError
-from desktop_registry.services.compatibility import CompatibilityService, Fit, assess
-from desktop_registry.services.hardware import HardwareProbe, HardwareProfile
-from desktop_registry.services.memory_estimate import GIB, ModelSpec, estimate_memory
+from desktop_registry.services.library.compatibility import CompatibilityService, Fit, assess
+from desktop_registry.services.library.hardware import HardwareProbe, HardwareProfile
+from desktop_registry.services.library.memory_estimate import GIB, ModelSpec, estimate_memory
 
 LLAMA_8B = ModelSpec(
     name="llama3.1:8b", parameter_count=8_030_261_248, quantization="Q4_K_M", block_count=32,
@@ -99,7 +99,7 @@ def test_suggestions_offer_a_shorter_context_and_a_smaller_quantization() -> Non
 
 
 def test_ollama_loads_a_model_at_its_own_num_ctx_else_its_default_for_the_gpu_memory():
-    from desktop_registry.services.compatibility import ollama_load_context
+    from desktop_registry.services.library.compatibility import ollama_load_context
 
     small = HardwareProfile.describe(ram_gb=32, gpu_vram_gb=8)
     mid = HardwareProfile.describe(ram_gb=64, gpu_vram_gb=24)

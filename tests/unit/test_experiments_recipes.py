@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 
 from desktop_registry.errors import UserInputError
-from desktop_registry.services.ensemble import MemberAnswer, first_valid_json, judged, majority
-from desktop_registry.services.experiment_recipes import modelfile, parse_recipe
+from desktop_registry.services.experiments.recipes import modelfile, parse_recipe
+from desktop_registry.services.serving.ensemble import (
+    MemberAnswer,
+    first_valid_json,
+    judged,
+    majority,
+)
 from desktop_registry.tracking.mlflow import flatten, public_uri, registered_name
 
 

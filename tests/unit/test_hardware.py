@@ -7,7 +7,7 @@ from pathlib import Path
 
 import psutil
 
-from desktop_registry.services.hardware import (
+from desktop_registry.services.library.hardware import (
     _INTERESTING_FLAGS,
     GIB,
     HardwareProbe,

@@ -7,7 +7,7 @@ import statistics
 from pathlib import Path
 from typing import Any
 
-from desktop_registry.services.memory_estimate import (
+from desktop_registry.services.library.memory_estimate import (
     GIB,
     GPU_RESERVE,
     MIB,

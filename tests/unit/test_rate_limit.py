@@ -8,7 +8,7 @@ import re
 import pytest
 
 from desktop_registry.errors import RateLimitedError, SourceError, UserInputError
-from desktop_registry.services.rate_limit import (
+from desktop_registry.sources.rate_limit import (
     RateLimiter,
     TierLimit,
     parse_duration_s,

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from desktop_registry.errors import RateLimitedError
-from desktop_registry.services.rate_limit import RateLimiter, TierLimit
+from desktop_registry.sources.rate_limit import RateLimiter, TierLimit
 
 
 def test_a_429_shows_no_requests_left_until_the_reset_the_server_gave():

@@ -10,10 +10,10 @@ import pytest
 from desktop_registry.domain import ModelRecord, PerformanceMetric, Serving, Source
 from desktop_registry.domain.library import SizeClass
 from desktop_registry.errors import UserInputError
-from desktop_registry.services.compatibility import CompatibilityService, Fit
-from desktop_registry.services.hardware import GIB, HardwareProbe, HardwareProfile
-from desktop_registry.services.library import LibraryService
-from desktop_registry.services.recommend import RecommendationService
+from desktop_registry.services.library.catalog import LibraryService
+from desktop_registry.services.library.compatibility import CompatibilityService, Fit
+from desktop_registry.services.library.hardware import GIB, HardwareProbe, HardwareProfile
+from desktop_registry.services.library.recommend import RecommendationService
 from desktop_registry.storage import Database, ModelRepository
 from desktop_registry.storage.library_index import LibraryIndex
 

@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 from desktop_registry.domain import Category, ModelStatus, Serving, Source
-from desktop_registry.services.remote_sync import catalog_capabilities, record_from_catalog
+from desktop_registry.services.sync.remote import catalog_capabilities, record_from_catalog
 from desktop_registry.sources.github_models import CatalogEntry, parse_catalog
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from desktop_registry.domain import ModelRecord, Serving, Source
 from desktop_registry.domain.chat import ChatChunk, ChatMessage
 from desktop_registry.services.evaluation.suite import parse_prompt_yml
-from desktop_registry.services.serving import ServingService
+from desktop_registry.services.serving.service import ServingService
 from desktop_registry.sources.ollama import ollama_format
 
 SCHEMA = {"type": "object", "required": ["age"], "properties": {"age": {"type": "integer"}}}
@@ -88,8 +88,8 @@ def test_the_serving_layer_passes_the_format_to_the_backend():
 
 
 def test_a_parameter_variant_and_an_ensemble_pass_the_format_on_to_the_models_they_call(repo):
-    from desktop_registry.services.ensemble import ExperimentBackend
-    from desktop_registry.services.experiments import RECIPE_KEY
+    from desktop_registry.services.experiments.service import RECIPE_KEY
+    from desktop_registry.services.serving.ensemble import ExperimentBackend
 
     local = RecordingBackend()
     service = ServingService(repo, {Source.OLLAMA: local})  # type: ignore[arg-type]

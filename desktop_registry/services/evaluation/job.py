@@ -5,23 +5,20 @@ Never re-asks a stored row: resuming the job finishes only what the killed attem
 
 from __future__ import annotations
 
-from typing import Any, Protocol
+from collections.abc import Callable
+from typing import Any
 
 from desktop_registry.errors import UserInputError
 from desktop_registry.services.evaluation.runner import EvaluationRunner, RunProgress
-from desktop_registry.services.jobs import JobHandle, JobKind
+from desktop_registry.services.jobs.service import JobHandle, JobKind
 
 
-class _EvaluationProvider(Protocol):
-    def evaluation(self, *, tracked: bool = True) -> EvaluationRunner: ...
-
-
-def evaluation_job_kind(ctx: _EvaluationProvider) -> JobKind:
+def evaluation_job_kind(build_runner: Callable[[], EvaluationRunner]) -> JobKind:
     async def run(handle: JobHandle) -> dict[str, Any]:
         run_id = handle.params.get("run_id")
         if not isinstance(run_id, int):
             raise UserInputError("An evaluation job needs the run id it was prepared with.")
-        runner = ctx.evaluation()
+        runner = build_runner()
 
         def progress(p: RunProgress) -> None:
             handle.progress(p.done / p.total if p.total else None, f"{p.done}/{p.total} rows")

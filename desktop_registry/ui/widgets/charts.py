@@ -15,7 +15,7 @@ from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QWidget
 
-from desktop_registry.services.evaluation.compare import HistoryPoint, pareto_front
+from desktop_registry.services.evaluation.metric_comparison import HistoryPoint, pareto_front
 from desktop_registry.services.evaluation.summary import percentile
 
 COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"]

@@ -16,7 +16,7 @@ from desktop_registry.domain import Category, Kind, ModelRecord, Serving, Source
 from desktop_registry.domain.chat import ChatMessage
 from desktop_registry.domain.local import LocalModelSummary
 from desktop_registry.errors import NotFoundError, RegistryError, UserInputError
-from desktop_registry.services.experiment_recipes import (
+from desktop_registry.services.experiments.recipes import (
     EnsembleRecipe,
     ExperimentType,
     FineTuningRecipe,

@@ -19,7 +19,7 @@ from desktop_registry.domain import (
     SyncReport,
 )
 from desktop_registry.errors import NotFoundError
-from desktop_registry.services.experiments import TRACKING_KEY
+from desktop_registry.services.experiments.service import TRACKING_KEY
 from desktop_registry.storage.repository import ModelRepository
 from desktop_registry.tracking.mlflow import (
     APP_TAG,

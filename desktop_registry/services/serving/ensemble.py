@@ -17,14 +17,14 @@ from typing import Any
 from desktop_registry.domain import ModelRecord, Source
 from desktop_registry.domain.chat import ChatChunk, ChatMessage, ChatUsage
 from desktop_registry.errors import RegistryError, SourceError, UserInputError
-from desktop_registry.services.experiment_recipes import (
+from desktop_registry.services.experiments.recipes import (
     CombinationRule,
     EnsembleRecipe,
     ParameterTuningRecipe,
     PromptEngineeringRecipe,
 )
-from desktop_registry.services.experiments import recipe_of
-from desktop_registry.services.serving import ServingService
+from desktop_registry.services.experiments.service import recipe_of
+from desktop_registry.services.serving.service import ServingService
 from desktop_registry.storage.repository import ModelRepository
 
 JUDGE_SYSTEM = (

@@ -12,9 +12,9 @@ from typing import Any
 from pydantic import BaseModel, Field
 
 from desktop_registry.domain.library import LibraryEntry
-from desktop_registry.services.hardware import HardwareProbe, HardwareProfile
-from desktop_registry.services.library import LibraryService
-from desktop_registry.services.memory_estimate import (
+from desktop_registry.services.library.catalog import LibraryService
+from desktop_registry.services.library.hardware import HardwareProbe, HardwareProfile
+from desktop_registry.services.library.memory_estimate import (
     GIB,
     KvCacheType,
     MemoryEstimate,

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 
 from desktop_registry.domain import ModelRecord
 from desktop_registry.errors import RegistryError
-from desktop_registry.services.evaluation.compare import ComparisonData, HistoryPoint
+from desktop_registry.services.evaluation.metric_comparison import ComparisonData, HistoryPoint
 from desktop_registry.ui.widgets.charts import (
     BarChart,
     DistributionChart,
@@ -45,7 +45,7 @@ MIN_MODELS, MAX_MODELS = 2, 8
 NO_SLOT = "(models' own versions)"
 
 
-class CompareView(QWidget):
+class ComparePanel(QWidget):
     def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -408,4 +408,4 @@ def _latency_metric(score: str) -> str:
 
 
 def create(ctx: Any, window: Any) -> QWidget:
-    return CompareView(ctx)
+    return ComparePanel(ctx)

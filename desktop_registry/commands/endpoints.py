@@ -1,4 +1,4 @@
-"""CLI for remote models: `providers`, `chat MODEL "prompt"`, `token set|clear|status`, `endpoint …`.
+"""CLI for model sources: `providers`, `token set|clear|status`, `endpoint add|remove|list`.
 
 Never reads a secret from argv and never prints one: tokens and keys come from stdin or a hidden prompt.
 """
@@ -6,20 +6,14 @@ Never reads a secret from argv and never prints one: tokens and keys come from s
 from __future__ import annotations
 
 import argparse
-import asyncio
 import getpass
-import json
 import sys
 from typing import Any
 
 from desktop_registry.app import AppContext
+from desktop_registry.commands.output import print_json
 from desktop_registry.domain import Source
-from desktop_registry.domain.chat import ChatMessage, ChatUsage
 from desktop_registry.errors import UserInputError
-
-
-def _print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, default=str, ensure_ascii=False) + "\n")
 
 
 def _read_secret(prompt: str, from_stdin: bool) -> str:
@@ -87,7 +81,7 @@ def provider_rows(ctx: AppContext) -> list[dict[str, Any]]:
 def cmd_providers(args: argparse.Namespace, ctx: AppContext) -> int:
     rows = provider_rows(ctx)
     if args.json:
-        _print_json(rows)
+        print_json(rows)
         return 0
     for row in rows:
         models = ", ".join(f"{n} {status}" for status, n in sorted(row["models"].items())) or "none"
@@ -95,68 +89,6 @@ def cmd_providers(args: argparse.Namespace, ctx: AppContext) -> int:
         print(f"{'':<16} {row['credentials']}; models: {models}")
         if row.get("warning"):
             print(f"{'':<16} warning: {row['warning']}")
-    return 0
-
-
-# ----- chat ---------------------------------------------------------------------------------
-def usage_line(usage: ChatUsage | None) -> str:
-    if usage is None:
-        return "usage: not reported"
-    parts = [
-        f"{usage.prompt_tokens if usage.prompt_tokens is not None else '?'} tokens in",
-        f"{usage.completion_tokens if usage.completion_tokens is not None else '?'} out",
-    ]
-    if usage.ttft_s is not None:
-        parts.append(f"first token {usage.ttft_s:.3f} s")
-    if usage.tokens_per_s is not None:
-        parts.append(f"{usage.tokens_per_s:.1f} tokens/s")
-    if usage.wall_s is not None:
-        parts.append(f"{usage.wall_s:.2f} s total")
-    return "usage: " + " · ".join(parts)
-
-
-def cmd_chat(args: argparse.Namespace, ctx: AppContext) -> int:
-    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
-    messages = [ChatMessage(role="system", content=args.system)] if args.system else []
-    messages.append(ChatMessage(role="user", content=prompt))
-    options: dict[str, Any] = {}
-    if args.temperature is not None:
-        options["temperature"] = args.temperature
-    if args.max_tokens is not None:
-        options["num_predict"] = args.max_tokens
-
-    async def run() -> ChatUsage | None:
-        usage: ChatUsage | None = None
-        wrote = thought = False
-        try:
-            service = ctx.serving()
-            async for chunk in service.chat(
-                args.model, messages, options=options or None, think=args.think
-            ):
-                if chunk.thinking and args.show_thinking:
-                    sys.stderr.write(chunk.thinking)
-                    sys.stderr.flush()
-                    thought = True
-                if chunk.content:
-                    sys.stdout.write(chunk.content)
-                    sys.stdout.flush()
-                    wrote = True
-                for call in chunk.tool_calls:
-                    sys.stdout.write(f"\n[tool call] {call.name}({json.dumps(call.arguments)})")
-                    wrote = True
-                if chunk.done:
-                    usage = chunk.usage
-        finally:
-            if thought:
-                sys.stderr.write("\n")
-            if wrote:
-                sys.stdout.write("\n")  # a partial reply stays on screen, on its own line
-                sys.stdout.flush()
-            await ctx.aclose()
-        return usage
-
-    usage = asyncio.run(run())
-    print(usage_line(usage), file=sys.stderr)
     return 0
 
 
@@ -178,7 +110,7 @@ def cmd_token(args: argparse.Namespace, ctx: AppContext) -> int:
         print("Note: GH_TOKEN / GITHUB_TOKEN is set in the environment and is used first.")
     if args.action == "status":
         if args.json:
-            _print_json(status.model_dump())
+            print_json(status.model_dump())
             return 0
         described = {
             "env": "from the GH_TOKEN / GITHUB_TOKEN environment variable (never stored)",
@@ -213,7 +145,7 @@ def cmd_endpoint(args: argparse.Namespace, ctx: AppContext) -> int:
     else:
         rows = [{**e.model_dump(), "api_key": store.has_api_key(e.name)} for e in store.list()]
         if args.json:
-            _print_json(rows)
+            print_json(rows)
         elif not rows:
             print("No endpoints. Add one: endpoint add NAME http://host:port/v1")
         for row in rows if not args.json else []:
@@ -225,16 +157,6 @@ def add_commands(sub: Any) -> None:
     p = sub.add_parser("providers", help="model sources: Ollama, GitHub Models, endpoints")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_providers)
-
-    p = sub.add_parser("chat", help="stream a reply from any registered model")
-    p.add_argument("model", help="a registry name, e.g. qwen3:8b or openai/gpt-4.1")
-    p.add_argument("prompt", help='the prompt ("-" reads it from stdin)')
-    p.add_argument("--system", help="a system prompt")
-    p.add_argument("--temperature", type=float)
-    p.add_argument("--max-tokens", type=int)
-    p.add_argument("--think", action=argparse.BooleanOptionalAction, default=None)
-    p.add_argument("--show-thinking", action="store_true", help="print thinking on stderr")
-    p.set_defaults(func=cmd_chat)
 
     p = sub.add_parser("token", help="the GitHub token: set (from stdin or a hidden prompt)")
     p.add_argument("action", choices=["set", "clear", "status"])

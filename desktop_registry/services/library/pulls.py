@@ -8,11 +8,17 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from desktop_registry.domain.local import PullProgress
 from desktop_registry.domain.sync import SyncReport
+from desktop_registry.domain.units import human_bytes, human_duration
 from desktop_registry.errors import UserInputError
+from desktop_registry.services.jobs.service import JobHandle, JobKind
+
+if TYPE_CHECKING:
+    from desktop_registry.services.sync.ollama import OllamaSync
+    from desktop_registry.sources.ollama import OllamaSource
 
 
 @dataclass
@@ -108,26 +114,6 @@ class PullTracker:
         return "  ".join(p for p in parts if p)
 
 
-def human_bytes(size: int | float) -> str:
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if value < 1000 or unit == "TB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} TB"
-
-
-def human_duration(seconds_f: float) -> str:
-    seconds = round(seconds_f)
-    if seconds < 60:
-        return f"{seconds}s"
-    minutes, seconds = divmod(seconds, 60)
-    if minutes < 60:
-        return f"{minutes}m {seconds:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h {minutes:02d}m"
-
-
 class PullSource(Protocol):
     def pull(self, name: str) -> AsyncIterator[PullProgress]: ...
 
@@ -164,20 +150,15 @@ class PullService:
         return tracker, report
 
 
-class _PullProvider(Protocol):
-    def ollama(self) -> Any: ...
-
-    def ollama_sync(self, source: Any = None) -> Any: ...
-
-
-def pull_job_kind(ctx: _PullProvider) -> Any:
+def pull_job_kind(
+    ollama: Callable[[], OllamaSource], ollama_sync: Callable[[OllamaSource], OllamaSync]
+) -> JobKind:
     """The `pull` job kind: params {"model": name}; resumable, as Ollama keeps partial layers."""
-    from desktop_registry.services.jobs import JobHandle, JobKind
 
     async def run(handle: JobHandle) -> dict[str, Any]:
         name = str(handle.params.get("model", ""))
-        source = ctx.ollama()
-        service = PullService(source, lambda: ctx.ollama_sync(source))
+        source = ollama()
+        service = PullService(source, lambda: ollama_sync(source))
         last_status = [""]
 
         def report(tracker: PullTracker) -> None:
@@ -187,10 +168,7 @@ def pull_job_kind(ctx: _PullProvider) -> Any:
             handle.progress(tracker.fraction, tracker.summary(), pull=tracker.snapshot())
 
         handle.progress(None, f"Pulling {name}…")
-        try:
-            tracker, sync = await service.pull(name, report)
-        finally:
-            await source.aclose()
+        tracker, sync = await service.pull(name, report)
         # Layers that were part-way (not ones another model already had in full).
         resumed = sum(
             layer.resumed_from

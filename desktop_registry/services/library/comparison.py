@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 
 from desktop_registry.domain.library import LibraryEntry, format_parameter_count
 from desktop_registry.errors import UserInputError
-from desktop_registry.services.compatibility import CompatibilityService, Fit
-from desktop_registry.services.hardware import HardwareProfile
-from desktop_registry.services.library import LibraryService
-from desktop_registry.services.recommend import TASKS, RecommendationService
+from desktop_registry.services.library.catalog import LibraryService
+from desktop_registry.services.library.compatibility import CompatibilityService, Fit
+from desktop_registry.services.library.hardware import HardwareProfile
+from desktop_registry.services.library.recommend import TASKS, RecommendationService
 
 MIN_MODELS, MAX_MODELS = 2, 6
 

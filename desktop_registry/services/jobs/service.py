@@ -6,19 +6,18 @@ Never loses a job: one killed with its process shows as `interrupted` on the nex
 from __future__ import annotations
 
 import asyncio
-import importlib
 import os
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any
 
 import psutil
 
 from desktop_registry.domain.jobs import JobRecord, JobState
 from desktop_registry.domain.models import utcnow
-from desktop_registry.domain.sync import SyncReport
 from desktop_registry.errors import RegistryError, UserInputError
+from desktop_registry.services.events import EventHub, Topic
 from desktop_registry.storage.job_repository import JobRepository
 
 PROGRESS_WRITE_INTERVAL_S = 0.25  # progress is persisted at most this often (short writes)
@@ -89,43 +88,6 @@ class JobKind:
     resumable: bool = False
 
 
-# Kinds known to the app: kind → "module:function"; the function takes the AppContext and
-# returns a JobKind. Features append their own entries (optimization, fine-tuning, evaluation).
-JOB_KINDS: dict[str, str] = {
-    "sync": "desktop_registry.services.jobs:sync_job_kind",
-    "pull": "desktop_registry.services.pulls:pull_job_kind",
-    "evaluation": "desktop_registry.services.evaluation.job:evaluation_job_kind",
-}
-
-
-class _SyncProvider(Protocol):
-    def sync_all(self) -> Any: ...
-
-
-def sync_job_kind(ctx: _SyncProvider) -> JobKind:
-    async def run(handle: JobHandle) -> dict[str, Any]:
-        handle.progress(None, "Syncing every configured source…")
-        report: SyncReport = await ctx.sync_all().run()
-        summary = (
-            f"{len(report.added)} added, {len(report.updated)} updated, "
-            f"{report.unchanged} unchanged, {len(report.missing)} missing"
-        )
-        handle.log(f"Synced {report.source or 'nothing'}: {summary}")
-        for error in report.errors:
-            handle.log(f"error: {error.model or error.source}: {error.message}")
-        for skipped in report.skipped:
-            handle.log(f"note: {skipped.message()}")
-        if report.errors:
-            first = report.errors[0]
-            summary += f" — {len(report.errors)} error(s): {first.message}"
-        if report.skipped:  # the window's status bar shows the summary
-            summary += " — " + " ".join(s.message() for s in report.skipped)
-        handle.progress(1.0, summary)
-        return report.model_dump(mode="json")
-
-    return JobKind("sync", run, resumable=True)
-
-
 def _process_started(pid: int) -> float | None:
     try:
         return float(psutil.Process(pid).create_time())
@@ -150,31 +112,33 @@ def owner_alive(pid: int | None, started: float | None) -> bool:
 class JobService:
     """Runs jobs in this process and keeps the table honest about jobs of dead processes."""
 
-    def __init__(self, repository: JobRepository, *, kinds_context: Any = None) -> None:
+    def __init__(self, repository: JobRepository, *, events: EventHub | None = None) -> None:
         self.repository = repository
-        self.kinds_context = kinds_context  # what JOB_KINDS factories receive (the AppContext)
+        self.events = events or EventHub()  # job progress is published as Topic.JOB_PROGRESS
         self.pid = os.getpid()
         self.started = _process_started(self.pid)
         self._kinds: dict[str, JobKind] = {}
+        self._kind_factories: dict[str, Callable[[], JobKind]] = {}
         self._tasks: dict[int, asyncio.Task[JobRecord]] = {}
         self._handles: dict[int, JobHandle] = {}
-        self._listeners: list[Listener] = []
         self._shutting_down = False
 
     # ----- kinds ---------------------------------------------------------------------------
     def register_kind(self, kind: JobKind) -> None:
         self._kinds[kind.name] = kind
 
+    def register(self, name: str, factory: Callable[[], JobKind]) -> None:
+        """A kind built the first time a job of it runs (its feature's imports wait till then)."""
+        self._kind_factories[name] = factory
+
     def kind(self, name: str) -> JobKind:
         if name not in self._kinds:
-            target = JOB_KINDS.get(name)
-            if target is None:
+            factory = self._kind_factories.get(name)
+            if factory is None:
                 raise UserInputError(
                     f"This version of Desktop Registry does not know how to run {name!r} jobs."
                 )
-            module, _, function = target.partition(":")
-            factory = getattr(importlib.import_module(module), function)
-            self._kinds[name] = factory(self.kinds_context)
+            self._kinds[name] = factory()
         return self._kinds[name]
 
     def can_resume(self, job: JobRecord) -> bool:
@@ -187,8 +151,7 @@ class JobService:
 
     # ----- listening -----------------------------------------------------------------------
     def subscribe(self, listener: Listener) -> Callable[[], None]:
-        self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+        return self.events.subscribe(Topic.JOB_PROGRESS, listener)
 
     def _emit(self, handle: JobHandle | JobRecord, state: JobState, line: str = "") -> None:
         if isinstance(handle, JobHandle):
@@ -203,8 +166,7 @@ class JobService:
             )
         else:
             update = JobUpdate(handle.id, handle.kind, state, handle.progress, handle.message, line)
-        for listener in list(self._listeners):
-            listener(update)
+        self.events.publish(Topic.JOB_PROGRESS, update)
 
     # ----- reading -------------------------------------------------------------------------
     def list(self, limit: int = 200) -> list[JobRecord]:

@@ -42,7 +42,7 @@ class CompareSlot(QWidget):
         layout.addWidget(self.column, 1)
 
 
-class CompareView(QWidget):
+class SideBySideChat(QWidget):
     def __init__(self, window: Any, model_names: list[str] | None = None) -> None:
         super().__init__()
         self.window_ = window

@@ -37,7 +37,7 @@ def compare_emulator() -> Iterator[OllamaEmulator]:
 
 @pytest.fixture
 def view(loop, qtbot, tmp_path: Path, compare_emulator) -> Iterator[Any]:
-    from desktop_registry.ui.compare_view import create
+    from desktop_registry.ui.compare_panel import create
 
     ctx = make_context(tmp_path, compare_emulator.url)
     run(loop, ctx.ollama_sync().run())
@@ -59,7 +59,7 @@ def check(view: Any, names: list[str]) -> None:
 
 
 def test_compare_is_a_registered_panel():
-    assert ("Compare", "desktop_registry.ui.compare_view:create") in panels.PANEL_FACTORIES
+    assert ("Compare", "desktop_registry.ui.compare_panel:create") in panels.PANEL_FACTORIES
 
 
 def test_picking_models_enables_actions_between_two_and_eight(view):

@@ -27,6 +27,7 @@ from desktop_registry.domain.library import (
     parse_parameter_size,
 )
 from desktop_registry.errors import NotFoundError, StorageError, UserInputError
+from desktop_registry.resources_path import resource
 from desktop_registry.storage import ModelRepository
 from desktop_registry.storage.library_index import LibraryIndex
 
@@ -37,15 +38,8 @@ REBUILD_RETRY_DELAY_S = 0.2
 
 
 def shipped_catalog_path() -> Path:
-    """resources/library/catalog.json beside the package (a source checkout or an installed copy)."""
-    package = Path(__file__).resolve().parents[1]
-    for candidate in (
-        package.parent / "resources" / "library" / "catalog.json",
-        package / "resources" / "library" / "catalog.json",
-    ):
-        if candidate.is_file():
-            return candidate
-    return package.parent / "resources" / "library" / "catalog.json"
+    """resources/library/catalog.json: a source checkout, an installed copy or a bundle."""
+    return resource("library", "catalog.json")
 
 
 def performance_score(performance: Mapping[str, float]) -> float | None:

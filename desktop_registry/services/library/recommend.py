@@ -13,10 +13,14 @@ from pydantic import BaseModel, Field
 
 from desktop_registry.domain.library import LibraryCategory, LibraryEntry, SizeClass
 from desktop_registry.errors import UserInputError
-from desktop_registry.services.compatibility import CompatibilityReport, CompatibilityService, Fit
-from desktop_registry.services.hardware import HardwareProfile
-from desktop_registry.services.library import LibraryService, performance_score
-from desktop_registry.services.memory_estimate import GIB
+from desktop_registry.services.library.catalog import LibraryService, performance_score
+from desktop_registry.services.library.compatibility import (
+    CompatibilityReport,
+    CompatibilityService,
+    Fit,
+)
+from desktop_registry.services.library.hardware import HardwareProfile
+from desktop_registry.services.library.memory_estimate import GIB
 
 
 @dataclass(frozen=True)
@@ -288,7 +292,7 @@ class RecommendationService:
 
 
 def _remote_report(entry: LibraryEntry) -> CompatibilityReport:
-    from desktop_registry.services.memory_estimate import MemoryEstimate
+    from desktop_registry.services.library.memory_estimate import MemoryEstimate
 
     empty = MemoryEstimate(
         model=entry.name, context_length=entry.context_length or 0, weights_bytes=0,

@@ -1,0 +1,88 @@
+"""CLI chat: `chat MODEL "prompt"` streams a reply from any registered model, local or remote.
+
+Never prints a traceback for a server's failure: the serving service raises our errors only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from typing import Any
+
+from desktop_registry.app import AppContext
+from desktop_registry.domain.chat import ChatMessage, ChatUsage
+
+
+def usage_line(usage: ChatUsage | None) -> str:
+    if usage is None:
+        return "usage: not reported"
+    parts = [
+        f"{usage.prompt_tokens if usage.prompt_tokens is not None else '?'} tokens in",
+        f"{usage.completion_tokens if usage.completion_tokens is not None else '?'} out",
+    ]
+    if usage.ttft_s is not None:
+        parts.append(f"first token {usage.ttft_s:.3f} s")
+    if usage.tokens_per_s is not None:
+        parts.append(f"{usage.tokens_per_s:.1f} tokens/s")
+    if usage.wall_s is not None:
+        parts.append(f"{usage.wall_s:.2f} s total")
+    return "usage: " + " · ".join(parts)
+
+
+def cmd_chat(args: argparse.Namespace, ctx: AppContext) -> int:
+    prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
+    messages = [ChatMessage(role="system", content=args.system)] if args.system else []
+    messages.append(ChatMessage(role="user", content=prompt))
+    options: dict[str, Any] = {}
+    if args.temperature is not None:
+        options["temperature"] = args.temperature
+    if args.max_tokens is not None:
+        options["num_predict"] = args.max_tokens
+
+    async def run() -> ChatUsage | None:
+        usage: ChatUsage | None = None
+        wrote = thought = False
+        try:
+            service = ctx.serving()
+            async for chunk in service.chat(
+                args.model, messages, options=options or None, think=args.think
+            ):
+                if chunk.thinking and args.show_thinking:
+                    sys.stderr.write(chunk.thinking)
+                    sys.stderr.flush()
+                    thought = True
+                if chunk.content:
+                    sys.stdout.write(chunk.content)
+                    sys.stdout.flush()
+                    wrote = True
+                for call in chunk.tool_calls:
+                    sys.stdout.write(f"\n[tool call] {call.name}({json.dumps(call.arguments)})")
+                    wrote = True
+                if chunk.done:
+                    usage = chunk.usage
+        finally:
+            if thought:
+                sys.stderr.write("\n")
+            if wrote:
+                sys.stdout.write("\n")  # a partial reply stays on screen, on its own line
+                sys.stdout.flush()
+            await ctx.aclose()
+        return usage
+
+    usage = asyncio.run(run())
+    print(usage_line(usage), file=sys.stderr)
+    return 0
+
+
+def add_commands(sub: Any) -> None:
+    p = sub.add_parser("chat", help="stream a reply from any registered model")
+    p.add_argument("model", help="a registry name, e.g. qwen3:8b or openai/gpt-4.1")
+    p.add_argument("prompt", help='the prompt ("-" reads it from stdin)')
+    p.add_argument("--system", help="a system prompt")
+    p.add_argument("--temperature", type=float)
+    p.add_argument("--max-tokens", type=int)
+    p.add_argument("--think", action=argparse.BooleanOptionalAction, default=None)
+    p.add_argument("--show-thinking", action="store_true", help="print thinking on stderr")
+    p.set_defaults(func=cmd_chat)
