@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from desktop_registry.services.endpoints.store import Endpoint, EndpointStore
     from desktop_registry.services.evaluation.benchmarks import BenchmarkService
     from desktop_registry.services.evaluation.catalog import SuiteCatalog
+    from desktop_registry.services.evaluation.metric_comparison import ComparisonData
     from desktop_registry.services.evaluation.runner import EvaluationRunner
     from desktop_registry.services.experiments.service import ExperimentService
     from desktop_registry.services.jobs.service import JobKind, JobService
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from desktop_registry.services.library.compatibility import CompatibilityService
     from desktop_registry.services.library.hardware import HardwareProbe
     from desktop_registry.services.library.recommend import RecommendationService
+    from desktop_registry.services.registry.browse import RegistryBrowser
     from desktop_registry.services.serving.conversations import ConversationService
     from desktop_registry.services.serving.service import ServingService
     from desktop_registry.services.sync.all_sources import SyncAll
@@ -80,6 +82,13 @@ class AppContext:
                 ),
             )
         return self._ollama
+
+    def registry(self) -> RegistryBrowser:
+        """The registry as the window reads it (tree entries, one model, its variants)."""
+        from desktop_registry.services.registry.browse import RegistryBrowser
+        from desktop_registry.storage.model_index import ModelIndex
+
+        return RegistryBrowser(self.models, ModelIndex(self.db))
 
     def ollama_sync(self, source: OllamaSource | None = None) -> OllamaSync:
         from desktop_registry.services.sync.ollama import OllamaSync
@@ -359,6 +368,12 @@ class AppContext:
         from desktop_registry.services.evaluation.catalog import SuiteCatalog
 
         return SuiteCatalog(self.evaluation_store())
+
+    def metric_comparison(self) -> ComparisonData:
+        """Recorded metrics side by side, for the Compare panel's charts."""
+        from desktop_registry.services.evaluation.metric_comparison import ComparisonData
+
+        return ComparisonData(self.models, self.evaluation_store())
 
     def evaluation(self, *, tracked: bool = True) -> EvaluationRunner:
         """One suite across many models, at most Settings.eval_concurrency requests per source."""

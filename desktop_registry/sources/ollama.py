@@ -5,6 +5,7 @@ Never leaks raw JSON or client exceptions upward; every failure becomes a deskto
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import time
@@ -439,16 +440,29 @@ class OllamaSource:
         )
 
     async def upload_blob(self, path: Path) -> str:
-        """Upload a file (e.g. a LoRA adapter) unless Ollama already has it; returns its digest."""
-        sha = hashlib.sha256()
-        with path.open("rb") as handle:
-            for block in iter(lambda: handle.read(1 << 20), b""):
-                sha.update(block)
-        digest = f"sha256:{sha.hexdigest()}"
+        """Upload a file (e.g. a LoRA adapter) unless Ollama already has it; returns its digest.
+
+        The file is hashed and read in a worker thread: an adapter of hundreds of MB must not
+        stall the window's event loop."""
+        try:
+            digest, size = await asyncio.to_thread(_file_digest, path)
+        except OSError as exc:
+            raise UserInputError(
+                f"Cannot read {path}: {exc.strerror or exc}. Check the file exists and is readable."
+            ) from exc
         if await self.blob_exists(digest):
             return digest
         with self._errors(f"uploading {path.name}"):
-            await self._client.create_blob(path)
+            response = await self._client._client.post(
+                f"/api/blobs/{digest}",
+                content=_file_chunks(path),
+                headers={"Content-Length": str(size)},  # streamed, not chunked
+            )
+        if response.status_code not in (200, 201):
+            raise SourceError(
+                f"Ollama answered {response.status_code} to the upload of {path.name}.",
+                source=self.name,
+            )
         return digest
 
     async def copy(self, source: str, destination: str) -> None:
@@ -458,3 +472,23 @@ class OllamaSource:
     async def delete(self, name: str) -> None:
         with self._errors(f"deleting {name}", name):
             await self._client.delete(name)
+
+
+def _file_digest(path: Path) -> tuple[str, int]:
+    sha = hashlib.sha256()
+    size = 0
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            sha.update(block)
+            size += len(block)
+    return f"sha256:{sha.hexdigest()}", size
+
+
+async def _file_chunks(path: Path, size: int = 1 << 20) -> AsyncIterator[bytes]:
+    """The file's bytes, each block read in a worker thread."""
+    handle = await asyncio.to_thread(path.open, "rb")
+    try:
+        while block := await asyncio.to_thread(handle.read, size):
+            yield block
+    finally:
+        handle.close()

@@ -6,29 +6,10 @@ Read-only; never writes and never returns more than the tree needs to draw and f
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
 
+from desktop_registry.domain.entries import Entries, ModelEntry
 from desktop_registry.storage.database import Database
 from desktop_registry.storage.repository import MODELS
-
-
-class ModelEntry(NamedTuple):
-    """One model as the tree shows it; `haystack` is what the filter box searches (lowercase)."""
-
-    id: int
-    name: str
-    version: str
-    source: str
-    provider: str
-    serving: str
-    kind: str
-    status: str
-    categories: tuple[str, ...]
-    size_bytes: int | None
-    haystack: str
-
-
-Entries = list[ModelEntry]
 
 
 def _json_list(value: object, seen: dict[str, tuple[str, ...]]) -> tuple[str, ...]:

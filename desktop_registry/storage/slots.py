@@ -7,15 +7,14 @@ leaves the old state or the new one, never zero or two active versions.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any, cast
 
-from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Connection, Table, insert, select, update
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
 
 from desktop_registry.domain.models import utcnow
+from desktop_registry.domain.versions import Slot, SlotChange, SlotVersion
 from desktop_registry.errors import NotFoundError, UserInputError
 from desktop_registry.storage.database import Database
 from desktop_registry.storage.repository import HISTORY, MODELS
@@ -24,48 +23,6 @@ from desktop_registry.storage.versions_tables import SlotRow, SlotVersionRow
 SLOTS = cast(Table, SlotRow.__table__)
 VERSIONS = cast(Table, SlotVersionRow.__table__)
 ACTIVATIONS = ("slot_switch", "slot_rollback")  # the history actions that move "active"
-
-
-class Slot(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    name: str
-    capability: str
-    description: str = ""
-    created_at: datetime | None = None
-
-
-class SlotVersion(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    slot_id: int
-    model_id: int
-    model_name: str
-    version: str
-    config: dict[str, Any] = Field(default_factory=dict)
-    checkpoint_digest: str = ""
-    active: bool = False
-    mlflow_version: str = ""
-    created_at: datetime | None = None
-
-
-class SlotChange(BaseModel):
-    """One entry of a slot's change history: who moved the active version, when and why."""
-
-    model_config = ConfigDict(frozen=True)
-
-    id: int
-    slot: str
-    action: str
-    from_version: str | None
-    to_version: str | None
-    model_id: int | None
-    actor: str
-    reason: str
-    at: datetime
-    detail: dict[str, Any] = Field(default_factory=dict)
 
 
 def _slot(row: RowMapping) -> Slot:

@@ -121,7 +121,7 @@ class ChatPane(QWidget):
 
     # ----- helpers ---------------------------------------------------------------------
     def record(self) -> ModelRecord:
-        return self.window_.ctx.models.resolve(self.picker.model_name())
+        return self.window_.ctx.registry().resolve(self.picker.model_name())
 
     def _update_attach(self) -> None:
         try:

@@ -30,8 +30,8 @@ from PySide6.QtWidgets import (
 
 from desktop_registry.domain.chat import ChatMessage, ChatUsage
 from desktop_registry.domain.conversations import SavedMessage
+from desktop_registry.domain.entries import ModelEntry
 from desktop_registry.errors import RegistryError
-from desktop_registry.storage.model_index import ModelEntry
 
 
 def usage_text(usage: ChatUsage | None) -> str:

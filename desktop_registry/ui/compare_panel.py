@@ -33,7 +33,8 @@ from PySide6.QtWidgets import (
 
 from desktop_registry.domain import ModelRecord
 from desktop_registry.errors import RegistryError
-from desktop_registry.services.evaluation.metric_comparison import ComparisonData, HistoryPoint
+from desktop_registry.services.evaluation.metric_comparison import HistoryPoint
+from desktop_registry.ui.tasks import TaskRunner
 from desktop_registry.ui.widgets.charts import (
     BarChart,
     DistributionChart,
@@ -46,10 +47,13 @@ NO_SLOT = "(models' own versions)"
 
 
 class ComparePanel(QWidget):
-    def __init__(self, ctx: Any, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, ctx: Any, parent: QWidget | None = None, tasks: TaskRunner | None = None
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
-        self.data = ComparisonData(ctx.models, ctx.evaluation_store())
+        self._runner = tasks
+        self.data = ctx.metric_comparison()
         self.records: dict[str, ModelRecord] = {}
         self.pending: asyncio.Future[Any] | None = None
         self.cancel_event: asyncio.Event | None = None
@@ -137,7 +141,7 @@ class ComparePanel(QWidget):
         self.model_list.blockSignals(True)
         self.model_list.clear()
         self.records = {}
-        for record in self.ctx.models.list():
+        for record in self.ctx.registry().list():
             self.records[record.name] = record
             item = QListWidgetItem(record.name)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -149,7 +153,7 @@ class ComparePanel(QWidget):
         suites = [s.name for s in self.ctx.eval_suites().list()]
         self._fill(self.suite_box, suites)
         try:
-            slots = [s.name for s in self.ctx.versions(tracked=False).slots.slots()]
+            slots = self.ctx.versions(tracked=False).slot_names()
         except RegistryError as exc:
             slots = []
             self.status.setText(f"Slots are not available: {exc}")
@@ -230,7 +234,7 @@ class ComparePanel(QWidget):
 
     def _slot_metric_names(self) -> list[str]:
         ids = {model_id for model_id, _ in self._slot_versions()}
-        records = [self.ctx.models.get(i) for i in ids]
+        records = [self.ctx.registry().get(i) for i in ids]
         return self.data.metric_names(records) if records else []
 
     def redraw(self) -> None:
@@ -308,7 +312,8 @@ class ComparePanel(QWidget):
 
     # ----- actions --------------------------------------------------------------------------
     def _start(self, coro: Any) -> None:
-        self.pending = asyncio.ensure_future(self._guard(coro))
+        runner = (self._runner or TaskRunner(self.status.setText)).reporting_to(self.status.setText)
+        self.pending = runner.spawn(self._guard(coro), "running the benchmark")
         self.cancel_button.setEnabled(True)
         self.refresh()
 
@@ -408,4 +413,4 @@ def _latency_metric(score: str) -> str:
 
 
 def create(ctx: Any, window: Any) -> QWidget:
-    return ComparePanel(ctx)
+    return ComparePanel(ctx, tasks=window.tasks)

@@ -37,6 +37,7 @@ from desktop_registry.services.experiments.recipes import (
     parse_recipe,
 )
 from desktop_registry.services.experiments.service import ExperimentService
+from desktop_registry.ui.tasks import TaskRunner
 
 TYPE_LABELS = {
     ExperimentType.PARAMETER_TUNING: "Parameter tuning",
@@ -81,10 +82,15 @@ def show_mlflow_location(parent: QWidget | None, record: ModelRecord) -> QMessag
 
 class ExperimentDialog(QDialog):
     def __init__(
-        self, service: ExperimentService, base: ModelRecord, parent: QWidget | None = None
+        self,
+        service: ExperimentService,
+        base: ModelRecord,
+        parent: QWidget | None = None,
+        tasks: TaskRunner | None = None,
     ) -> None:
         super().__init__(parent)
         self.service = service
+        self._runner = tasks
         self.base = base
         self.created: ModelRecord | None = None
         self.pending: asyncio.Future[Any] | None = None
@@ -257,7 +263,13 @@ class ExperimentDialog(QDialog):
         except UserInputError as exc:
             self.error.setText(str(exc))
             return
-        self.pending = asyncio.ensure_future(self._create(recipe))
+        # Failures the service did not foresee still end on the dialog's error line.
+        runner = (self._runner or TaskRunner(self.error.setText)).reporting_to(self._failed)
+        self.pending = runner.spawn(self._create(recipe), "creating the experiment")
+
+    def _failed(self, message: str) -> None:
+        self.result.clear()
+        self.error.setText(message)
 
     async def _create(self, recipe: Any) -> None:
         self.create_button.setEnabled(False)
@@ -276,8 +288,10 @@ class ExperimentDialog(QDialog):
         self.mlflow_button.setEnabled(bool(record.parameters.get("mlflow")))
 
 
-def open_experiment_dialog(ctx: Any, parent: QWidget | None, base: ModelRecord) -> ExperimentDialog:
+def open_experiment_dialog(
+    ctx: Any, parent: QWidget | None, base: ModelRecord, tasks: TaskRunner | None = None
+) -> ExperimentDialog:
     """Opened from the inspector: a non-modal dialog that creates one experiment from `base`."""
-    dialog = ExperimentDialog(ctx.experiments(), base, parent)
+    dialog = ExperimentDialog(ctx.experiments(), base, parent, tasks)
     dialog.open()
     return dialog

@@ -24,10 +24,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_registry.app import AppContext
+from desktop_registry.domain.entries import ModelEntry
 from desktop_registry.domain.jobs import JobState
 from desktop_registry.errors import RegistryError
 from desktop_registry.services.jobs.service import JobUpdate
-from desktop_registry.storage.model_index import ModelEntry, ModelIndex
+from desktop_registry.ui.event_bridge import EventBridge
 from desktop_registry.ui.home_view import HomeView
 from desktop_registry.ui.inspector import ModelInspector
 from desktop_registry.ui.model_actions import ModelActions
@@ -95,7 +96,11 @@ class MainWindow(QMainWindow):
         self.model_actions.connect(self.inspector)
         self.banner.retry.clicked.connect(self.retry_ollama)
         self.banner.settings.clicked.connect(self.open_settings)
-        self._unsubscribe = ctx.jobs().subscribe(self._on_job)
+        # Changes are pushed: registry writes, settings and job progress arrive as signals.
+        self.events = EventBridge(ctx.events, self)
+        self.events.models_changed.connect(self._models_changed)
+        self.events.job_progress.connect(self._on_job)
+        ctx.jobs()  # job progress is published from here on
         self._restore_state()
 
     @property
@@ -145,9 +150,7 @@ class MainWindow(QMainWindow):
         return self._serving
 
     def ollama(self) -> Any:
-        if self._ollama is None:
-            self._ollama = self.ctx.ollama()
-        return self._ollama
+        return self.ctx.ollama()  # built once per context, rebuilt when the URL changes
 
     def retry_ollama(self) -> None:
         self.sources.retry_ollama()
@@ -155,14 +158,21 @@ class MainWindow(QMainWindow):
     # ----- models ------------------------------------------------------------------------
     def refresh_models(self) -> None:
         try:
-            index = ModelIndex(self.ctx.db)
-            self.entries = index.entries()
-            lineage = index.parent_links()
+            registry = self.ctx.registry()
+            self.entries = registry.entries()
+            lineage = registry.parent_links()
         except RegistryError as exc:
             self.report(str(exc))
             return
         self.browser.set_entries(self.entries, lineage)
         self.home.refresh()
+
+    def _models_changed(self) -> None:
+        """The registry was written (a sync, a pull, a new variant, a deletion …)."""
+        self.refresh_models()
+        model_id = self.browser.selected_id()
+        if model_id is not None and any(entry.id == model_id for entry in self.entries):
+            self.show_model(model_id)
 
     def refresh_all(self) -> None:
         self.refresh_models()
@@ -196,7 +206,6 @@ class MainWindow(QMainWindow):
             running.discard(update.job_id)  # its task is finishing right now
         self.status.set_jobs(len(running))
         if update.state is JobState.SUCCEEDED and update.kind in ("sync", "pull"):
-            self.refresh_models()
             if update.kind == "sync":
                 self.sources.show_last_sync()
             self.report(update.message or f"{update.kind} finished")
@@ -223,7 +232,7 @@ class MainWindow(QMainWindow):
 
         name = ""
         if model_id is not None:
-            name = self.ctx.models.get(model_id).name
+            name = self.ctx.registry().get(model_id).name
         pane = ChatPane(self, name)
         self.tabs.open(pane, f"Chat · {name}" if name else "Chat")
         pane.input.prompt.setFocus()
@@ -286,7 +295,7 @@ class MainWindow(QMainWindow):
     # ----- closing -----------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:
         self._save_state()
-        self._unsubscribe()
+        self.events.close()
         self.closed.set()
         super().closeEvent(event)
 

@@ -33,11 +33,11 @@ class ModelActions:
 
     def show(self, model_id: int) -> None:
         window = self.window
-        models = window.ctx.models
+        models = window.ctx.registry()
         try:
             record = models.get(model_id)
             parent = models.get(record.parent_id) if record.parent_id else None
-            variants = models.list(parent_id=model_id)
+            variants = models.variants(model_id)
             measured = len(models.performance(model_id)) if record.performance else 0
         except RegistryError as exc:
             window.report(str(exc))
@@ -73,11 +73,11 @@ class ModelActions:
 
     async def delete(self, model_id: int) -> None:
         window = self.window
-        record = window.ctx.models.get(model_id)
+        record = window.ctx.registry().get(model_id)
         where = "from Ollama's disk and the registry" if record.is_local else "from the registry"
         if not self.confirm("Delete model", f"Delete {record.name} {where}?"):
             return
-        variants = window.ctx.models.list(parent_id=model_id)
+        variants = window.ctx.registry().variants(model_id)
         force = False
         if variants:
             names = ", ".join(v.name for v in variants[:5])
@@ -90,13 +90,12 @@ class ModelActions:
             force = True
         if record.is_local and record.source.value == "ollama":
             await window.ollama().delete(record.ollama_name or record.name)
-        window.ctx.models.delete(model_id, force=force)
+        window.ctx.registry().delete(model_id, force=force)
         window.inspector.clear()
-        window.refresh_models()
         window.report(f"Deleted {record.name}.")
 
     async def unload(self, model_id: int) -> None:
-        record = self.window.ctx.models.get(model_id)
+        record = self.window.ctx.registry().get(model_id)
         await self.window.ollama().unload(record.ollama_name or record.name)
         self.window.report(f"Unloaded {record.name} from memory.")
         await self.memory_state(model_id)
@@ -107,11 +106,11 @@ class ModelActions:
 
         window = self.window
         try:
-            base = window.ctx.models.get(model_id)
+            base = window.ctx.registry().get(model_id)
         except RegistryError as exc:
             window.report(str(exc))
             return None
-        dialog = open_experiment_dialog(window.ctx, window, base)
+        dialog = open_experiment_dialog(window.ctx, window, base, window.tasks)
         dialog.finished.connect(lambda _result: self._experiment_closed(dialog))
         return dialog
 
@@ -119,7 +118,7 @@ class ModelActions:
         created = dialog.created
         if created is None or created.id is None:
             return
-        self.window.refresh_models()
+        self.window.events.flush()  # the tree has the new variant before it is selected
         self.window.browser.select_model(created.id)
         self.window.report(f"Created {created.name} from {dialog.base.name}.")
 

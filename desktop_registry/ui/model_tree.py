@@ -20,8 +20,8 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHeaderView, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
+from desktop_registry.domain.entries import ModelEntry
 from desktop_registry.domain.units import human_bytes
-from desktop_registry.storage.model_index import ModelEntry
 from desktop_registry.ui.theme import BADGE
 
 SOURCE_LABELS = {

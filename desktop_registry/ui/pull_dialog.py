@@ -152,7 +152,6 @@ class PullDialog(QDialog):
             self.overall.setValue(1000)
             self.status.setText(f"{self.name.text().strip()} is pulled and in the registry.")
             self.pull_button.setEnabled(False)
-            self.window_.refresh_models()
         else:
             self.status.setText(update.line or update.state.value)
             self.resume_button.setVisible(True)

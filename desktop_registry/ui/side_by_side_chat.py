@@ -144,7 +144,7 @@ class SideBySideChat(QWidget):
         try:
             streams = []
             for slot, name in zip(self.slots, names, strict=True):
-                record = self.window_.ctx.models.resolve(name)
+                record = self.window_.ctx.registry().resolve(name)
                 think = (
                     self.options.think.isChecked() if "thinking" in record.capabilities else None
                 )

@@ -25,15 +25,21 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_registry.domain.versions import SlotVersion
 from desktop_registry.errors import RegistryError
 from desktop_registry.services.versions.service import VersionService
-from desktop_registry.storage.slots import SlotVersion
+from desktop_registry.ui.tasks import TaskRunner
 
 VERSION_COLUMNS = ("Version", "Model", "Checkpoint digest", "MLflow version", "")
 
 
 class SlotsView(QWidget):
-    def __init__(self, service: VersionService, parent: QWidget | None = None) -> None:
+    def __init__(
+        self,
+        service: VersionService,
+        parent: QWidget | None = None,
+        tasks: TaskRunner | None = None,
+    ) -> None:
         super().__init__(parent)
         self.service = service
         self.pending: asyncio.Future[Any] | None = None
@@ -58,6 +64,7 @@ class SlotsView(QWidget):
         self.switch_button.clicked.connect(lambda: self._start(self.switch_selected()))
         self.rollback_button.clicked.connect(lambda: self._start(self.rollback()))
         self.status = QLabel()
+        self.tasks = (tasks or TaskRunner(self.status.setText)).reporting_to(self.status.setText)
         self.status.setWordWrap(True)
 
         right = QWidget()
@@ -86,7 +93,7 @@ class SlotsView(QWidget):
     def refresh(self) -> None:
         current = self.slot_list.currentItem().text() if self.slot_list.currentItem() else ""
         try:
-            names = [s.name for s in self.service.slots.slots()]
+            names = self.service.slot_names()
         except RegistryError as exc:
             self.status.setText(str(exc))
             return
@@ -114,7 +121,7 @@ class SlotsView(QWidget):
         if not name:
             return
         try:
-            slot = self.service.slots.slot(name)
+            slot = self.service.slot(name)
             self.versions = self.service.versions(name)
             history = self.service.history(name)
         except RegistryError as exc:
@@ -147,7 +154,7 @@ class SlotsView(QWidget):
 
     # ----- intents ------------------------------------------------------------------------
     def _start(self, coro: Any) -> None:
-        self.pending = asyncio.ensure_future(coro)
+        self.pending = self.tasks.spawn(coro, "changing the active version")
 
     def select_version(self, version: str) -> None:
         for row, item in enumerate(self.versions):
@@ -195,4 +202,4 @@ class SlotsView(QWidget):
 
 
 def create(ctx: Any, window: Any) -> QWidget:
-    return SlotsView(ctx.versions())
+    return SlotsView(ctx.versions(), tasks=window.tasks)

@@ -18,9 +18,16 @@ log = logging.getLogger(__name__)
 class TaskRunner:
     """Keeps references to running tasks (so they are not collected) and reports failures."""
 
-    def __init__(self, report: Callable[[str], None]) -> None:
+    def __init__(
+        self, report: Callable[[str], None], tasks: set[asyncio.Task[Any]] | None = None
+    ) -> None:
         self.report = report
-        self.tasks: set[asyncio.Task[Any]] = set()
+        self.tasks: set[asyncio.Task[Any]] = set() if tasks is None else tasks
+
+    def reporting_to(self, report: Callable[[str], None]) -> TaskRunner:
+        """The same runner (shutdown still waits for its tasks) with failures shown elsewhere:
+        a panel's or a dialog's own message line, where the user is looking."""
+        return TaskRunner(report, self.tasks)
 
     def spawn(self, coro: Coroutine[Any, Any, Any], what: str = "") -> asyncio.Task[Any]:
         task = asyncio.ensure_future(coro)

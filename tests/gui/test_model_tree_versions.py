@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt
 
-from desktop_registry.storage.model_index import ModelEntry
+from desktop_registry.domain.entries import ModelEntry
 from desktop_registry.ui.model_tree import ModelTreeModel
 
 

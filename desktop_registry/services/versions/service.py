@@ -11,9 +11,10 @@ import re
 from typing import Any
 
 from desktop_registry.domain import Capability, ModelRecord
+from desktop_registry.domain.versions import Slot, SlotChange, SlotVersion
 from desktop_registry.errors import NotFoundError, RegistryError, UserInputError
 from desktop_registry.storage.repository import ModelRepository
-from desktop_registry.storage.slots import Slot, SlotChange, SlotRepository, SlotVersion
+from desktop_registry.storage.slots import SlotRepository
 from desktop_registry.tracking.mlflow import MlflowTracker, registered_name
 
 CHAMPION = "champion"
@@ -90,6 +91,12 @@ class VersionService:
                 self.tracker.set_alias(slot_registered_name(slot.name), CHAMPION, mlflow_version)
             added = added.model_copy(update={"mlflow_version": mlflow_version})
         return added
+
+    def slot_names(self) -> list[str]:
+        return [slot.name for slot in self.slots.slots()]
+
+    def slot(self, name: str) -> Slot:
+        return self.slots.slot(name)
 
     def versions(self, slot_name: str) -> list[SlotVersion]:
         return self.slots.versions(self.slots.slot(slot_name).id)
