@@ -16,12 +16,11 @@ from sqlalchemy import Table, delete, func, insert, select, text
 from desktop_registry.domain.library import LibraryEntry, LibraryQuery, LibraryResult
 from desktop_registry.storage.database import Database
 from desktop_registry.storage.library_tables import LibraryEntryRow, LibraryMetaRow
-from desktop_registry.storage.tables import ModelPerformanceRow, ModelRow
+from desktop_registry.storage.tables import MODELS as _MODELS
+from desktop_registry.storage.tables import PERF as _PERF
 
 ENTRIES = cast(Table, LibraryEntryRow.__table__)
 META = cast(Table, LibraryMetaRow.__table__)
-_MODELS = cast(Table, ModelRow.__table__)
-_PERF = cast(Table, ModelPerformanceRow.__table__)
 
 _TERM = re.compile(r"[^\s\"]+")
 # bm25 column weights: name, family, description, tags.

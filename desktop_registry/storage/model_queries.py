@@ -8,15 +8,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Sequence
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Connection, Select, Table, column, text
+from sqlalchemy import Connection, Select, column, text
 
 from desktop_registry.domain import Category, ModelRecord
 from desktop_registry.domain.categories import CAPABILITY_CATEGORIES
-from desktop_registry.storage.tables import ModelRow
+from desktop_registry.storage.tables import MODELS
 
-MODELS = cast(Table, ModelRow.__table__)
 FTS_TERM = re.compile(r"[^\s\"]+")
 
 

@@ -1,4 +1,4 @@
-"""The model registry's reads and writes, in domain types.
+"""The model registry's reads and writes, in domain types (`ModelRepository`, the one entry point).
 
 Every write is one short transaction; nothing here knows where models come from.
 """
@@ -8,12 +8,11 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy import (
     Connection,
     Select,
-    Table,
     bindparam,
     delete,
     func,
@@ -24,36 +23,37 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from desktop_registry.domain import (
-    Category,
-    ModelRecord,
-    PerformanceMetric,
-)
+from desktop_registry.domain import Category, ModelRecord
 from desktop_registry.domain.models import ModelStatus, utcnow
 from desktop_registry.errors import NotFoundError, UserInputError
 from desktop_registry.storage import model_queries
-from desktop_registry.storage.database import Database
-from desktop_registry.storage.tables import (
-    ChangeHistoryRow,
-    ModelCapabilityRow,
-    ModelPerformanceRow,
-    ModelRow,
-    ModelServingStatusRow,
-)
+from desktop_registry.storage.model_history import HistoryRows, ModelHistory, history_row
+from desktop_registry.storage.model_metrics import Metrics, ModelMetrics, latest_performance
+from desktop_registry.storage.serving_status import ModelServingStatus
+from desktop_registry.storage.tables import CAPS, HISTORY, MODELS, PERF, SERVING
 
-MODELS = cast(Table, ModelRow.__table__)
-CAPS = cast(Table, ModelCapabilityRow.__table__)
-PERF = cast(Table, ModelPerformanceRow.__table__)
-HISTORY = cast(Table, ChangeHistoryRow.__table__)
-SERVING = cast(Table, ModelServingStatusRow.__table__)
+# Other modules import the table handles and these aliases from here.
+__all__ = [
+    "CAPS",
+    "HISTORY",
+    "MODELS",
+    "PERF",
+    "SERVING",
+    "DuplicateKeys",
+    "HistoryRows",
+    "KnownModel",
+    "Metrics",
+    "ModelRepository",
+    "Records",
+]
 
 # Aliases: the repository's `list` method shadows the builtin inside the class body.
 Records = list[ModelRecord]
-Metrics = list[PerformanceMetric]
-HistoryRows = list[dict[str, Any]]
 DuplicateKeys = list[tuple[str, str, str]]
 
 _MUTABLE_FIELDS = set(ModelRecord.model_fields) - {"id", "created_at", "performance"}
+# Below SQLite's oldest limit of 999 bound parameters per statement.
+_CHUNK = 900
 
 
 @dataclass(frozen=True)
@@ -102,24 +102,50 @@ def _row_values(record: ModelRecord, now: datetime) -> dict[str, Any]:
     }
 
 
-class ModelRepository:
-    """register / get / list / update / delete over the `models` table and its satellites."""
+def _new_row_values(record: ModelRecord, now: datetime) -> dict[str, Any]:
+    return {**_row_values(record, now), "created_at": record.created_at or now}
 
-    def __init__(self, db: Database) -> None:
-        self.db = db
+
+def _write_capabilities(conn: Connection, models: Sequence[tuple[int, Iterable[str]]]) -> None:
+    """Replace the capability rows of each (model id, capabilities) given."""
+    ids = [model_id for model_id, _ in models]
+    for start in range(0, len(ids), _CHUNK):
+        conn.execute(delete(CAPS).where(CAPS.c.model_id.in_(ids[start : start + _CHUNK])))
+    rows = [
+        {"model_id": model_id, "capability": c}
+        for model_id, caps in models
+        for c in sorted(set(caps))
+    ]
+    if rows:
+        conn.execute(insert(CAPS), rows)
+
+
+def _set_status(conn: Connection, ids: Sequence[int], status: ModelStatus, now: datetime) -> None:
+    if ids:
+        conn.execute(
+            update(MODELS)
+            .where(MODELS.c.id.in_(list(ids)))
+            .values(status=status.value, updated_at=now)
+        )
+
+
+class ModelRepository(ModelMetrics, ModelHistory, ModelServingStatus):
+    """register / get / list / update / delete over the `models` table and its satellites.
+
+    `ModelRepository(db, on_change=None)`. Performance metrics, change history and serving
+    status come from the mixins beside this module. Each public write calls `on_change()` once
+    after it commits (see `ChangeHookStore`); reads never do.
+    """
 
     # ----- writes -----------------------------------------------------------------
     def register(self, record: ModelRecord) -> ModelRecord:
-        with self.db.transaction() as conn:
+        with self._writing() as conn:
             model_id = self._insert(conn, record)
         return self.get(model_id)
 
     def _insert(self, conn: Connection, record: ModelRecord) -> int:
-        now = utcnow()
-        values = _row_values(record, now)
-        values["created_at"] = record.created_at or now
         try:
-            result = conn.execute(insert(MODELS).values(**values))
+            result = conn.execute(insert(MODELS).values(**_new_row_values(record, utcnow())))
         except IntegrityError as exc:
             raise UserInputError(
                 f"A model named {record.name!r} (version {record.version}, source "
@@ -128,14 +154,8 @@ class ModelRepository:
         key = result.inserted_primary_key
         assert key is not None
         model_id = int(key[0])
-        self._write_capabilities(conn, model_id, record.capabilities)
+        _write_capabilities(conn, [(model_id, record.capabilities)])
         return model_id
-
-    def _write_capabilities(self, conn: Connection, model_id: int, caps: Iterable[str]) -> None:
-        conn.execute(delete(CAPS).where(CAPS.c.model_id == model_id))
-        unique = sorted(set(caps))
-        if unique:
-            conn.execute(insert(CAPS), [{"model_id": model_id, "capability": c} for c in unique])
 
     def update(self, model_id: int, **changes: Any) -> ModelRecord:
         unknown = set(changes) - _MUTABLE_FIELDS
@@ -144,19 +164,18 @@ class ModelRepository:
         current = self.get(model_id)
         merged = current.model_copy(update=changes)
         merged = ModelRecord.model_validate(merged.model_dump())
-        with self.db.transaction() as conn:
-            self._update(conn, model_id, merged)
+        with self._writing() as conn:
+            conn.execute(
+                update(MODELS)
+                .where(MODELS.c.id == model_id)
+                .values(**_row_values(merged, utcnow()))
+            )
+            _write_capabilities(conn, [(model_id, merged.capabilities)])
         return self.get(model_id)
-
-    def _update(self, conn: Connection, model_id: int, record: ModelRecord) -> None:
-        conn.execute(
-            update(MODELS).where(MODELS.c.id == model_id).values(**_row_values(record, utcnow()))
-        )
-        self._write_capabilities(conn, model_id, record.capabilities)
 
     def delete(self, model_id: int, *, force: bool = False) -> None:
         """Delete a model; refused while variants derive from it unless `force` detaches them."""
-        with self.db.transaction() as conn:
+        with self._writing() as conn:
             children = (
                 conn.execute(select(MODELS.c.name).where(MODELS.c.parent_id == model_id))
                 .scalars()
@@ -189,34 +208,19 @@ class ModelRepository:
         """
         ids: dict[str, int] = {}
         now = utcnow()
-        with self.db.transaction() as conn:
-            inserts: list[ModelRecord] = []
-            updates: list[ModelRecord] = [r for r in upserts if r.id is not None]
-            new = [r for r in upserts if r.id is None]
-            existing = self._existing_ids(conn, new) if new else {}
-            for record in new:
-                key = (record.name, record.version, record.source.value)
-                if key in existing:
-                    updates.append(record.model_copy(update={"id": existing[key]}))
-                else:
-                    inserts.append(record)
+        with self._writing() as conn:
+            inserts, updates = self._split_upserts(conn, upserts)
             if inserts:
-                rows = []
-                for record in inserts:
-                    values = _row_values(record, now)
-                    values["created_at"] = record.created_at or now
-                    rows.append(values)
                 result = conn.execute(
-                    insert(MODELS).returning(MODELS.c.id, sort_by_parameter_order=True), rows
+                    insert(MODELS).returning(MODELS.c.id, sort_by_parameter_order=True),
+                    [_new_row_values(record, now) for record in inserts],
                 )
                 for record, model_id in zip(inserts, result.scalars(), strict=True):
                     ids[record.name] = int(model_id)
             if updates:
                 rows = []
                 for record in updates:
-                    values = _row_values(record, now)
-                    values["b_id"] = record.id
-                    rows.append(values)
+                    rows.append({**_row_values(record, now), "b_id": record.id})
                     ids[record.name] = int(record.id or 0)
                 conn.execute(
                     update(MODELS)
@@ -225,46 +229,34 @@ class ModelRepository:
                     rows,
                 )
             if upserts:
-                touched = [ids[r.name] for r in upserts]
-                for start in range(0, len(touched), 900):
-                    chunk = touched[start : start + 900]
-                    conn.execute(delete(CAPS).where(CAPS.c.model_id.in_(chunk)))
-                cap_rows = [
-                    {"model_id": ids[r.name], "capability": c}
-                    for r in upserts
-                    for c in sorted(set(r.capabilities))
-                ]
-                if cap_rows:
-                    conn.execute(insert(CAPS), cap_rows)
-            if mark_missing:
-                conn.execute(
-                    update(MODELS)
-                    .where(MODELS.c.id.in_(list(mark_missing)))
-                    .values(status=ModelStatus.MISSING.value, updated_at=now)
-                )
-            if mark_available:
-                conn.execute(
-                    update(MODELS)
-                    .where(MODELS.c.id.in_(list(mark_available)))
-                    .values(status=ModelStatus.AVAILABLE.value, updated_at=now)
-                )
+                _write_capabilities(conn, [(ids[r.name], r.capabilities) for r in upserts])
+            _set_status(conn, mark_missing, ModelStatus.MISSING, now)
+            _set_status(conn, mark_available, ModelStatus.AVAILABLE, now)
             if history:
                 conn.execute(
                     insert(HISTORY),
                     [
-                        {
-                            "model_id": model_id,
-                            "slot": None,
-                            "action": action,
-                            "detail": detail,
-                            "actor": "sync",
-                            "reason": "",
-                            "at": now,
-                        }
+                        history_row(action, model_id=model_id, detail=detail, actor="sync", at=now)
                         for model_id, action, detail in history
                     ],
                 )
         return ids
+
+    def _split_upserts(
+        self, conn: Connection, upserts: Sequence[ModelRecord]
+    ) -> tuple[Records, Records]:
+        """(to insert, to update): a record without an id is an update when its key is stored."""
+        inserts: Records = []
+        updates: Records = [r for r in upserts if r.id is not None]
+        new = [r for r in upserts if r.id is None]
+        existing = self._existing_ids(conn, new) if new else {}
+        for record in new:
+            key = (record.name, record.version, record.source.value)
+            if key in existing:
+                updates.append(record.model_copy(update={"id": existing[key]}))
+            else:
+                inserts.append(record)
+        return inserts, updates
 
     def _existing_ids(
         self, conn: Connection, records: Sequence[ModelRecord]
@@ -286,7 +278,7 @@ class ModelRepository:
         record = model_queries.records_by_id(conn, [model_id]).get(model_id)
         if record is None:
             raise NotFoundError(f"No model with id {model_id} in the registry.")
-        record.performance = self._latest_performance(conn, [model_id]).get(model_id, {})
+        record.performance = latest_performance(conn, [model_id]).get(model_id, {})
         return record
 
     def find(
@@ -415,7 +407,7 @@ class ModelRepository:
                     query = query.limit(limit).offset(offset)
                 ids = list(conn.execute(query).scalars())
             records = model_queries.records_by_id(conn, ids)
-            perf = self._latest_performance(conn, ids)
+            perf = latest_performance(conn, ids)
         for model_id, metrics in perf.items():
             if model_id in records:
                 records[model_id].performance = metrics
@@ -485,125 +477,3 @@ class ModelRepository:
         )
         with self.db.reading() as conn:
             return [(r.name, r.version, r.source) for r in conn.execute(query)]
-
-    # ----- performance and history -------------------------------------------------
-    def _latest_performance(
-        self, conn: Connection, ids: Sequence[int]
-    ) -> dict[int, dict[str, float]]:
-        if not ids:
-            return {}
-        latest = select(func.max(PERF.c.id)).group_by(PERF.c.model_id, PERF.c.metric)
-        query = select(PERF.c.model_id, PERF.c.metric, PERF.c.value).where(PERF.c.id.in_(latest))
-        if len(ids) <= 500:
-            query = query.where(PERF.c.model_id.in_(list(ids)))
-        wanted = set(ids)
-        out: dict[int, dict[str, float]] = {}
-        for row in conn.execute(query):
-            if row.model_id in wanted:
-                out.setdefault(row.model_id, {})[row.metric] = row.value
-        return out
-
-    def record_performance(self, model_id: int, metrics: Iterable[PerformanceMetric]) -> int:
-        rows = [
-            {
-                "model_id": model_id,
-                **m.model_dump(
-                    include={"version", "run_id", "metric", "value", "recorded_at", "notes"}
-                ),
-            }
-            for m in metrics
-        ]
-        if not rows:
-            return 0
-        with self.db.transaction() as conn:
-            conn.execute(insert(PERF), rows)
-        return len(rows)
-
-    def performance(self, model_id: int, metric: str | None = None) -> Metrics:
-        query = select(PERF).where(PERF.c.model_id == model_id)
-        if metric:
-            query = query.where(PERF.c.metric == metric)
-        with self.db.reading() as conn:
-            rows = conn.execute(query.order_by(PERF.c.recorded_at, PERF.c.id)).mappings().all()
-        return [
-            PerformanceMetric(
-                metric=r["metric"],
-                value=r["value"],
-                version=r["version"],
-                run_id=r["run_id"],
-                recorded_at=r["recorded_at"],
-                notes=r["notes"],
-            )
-            for r in rows
-        ]
-
-    def add_history(
-        self,
-        action: str,
-        *,
-        model_id: int | None = None,
-        slot: str | None = None,
-        detail: dict[str, Any] | None = None,
-        actor: str = "",
-        reason: str = "",
-        conn: Connection | None = None,
-    ) -> None:
-        values = {
-            "model_id": model_id,
-            "slot": slot,
-            "action": action,
-            "detail": detail or {},
-            "actor": actor,
-            "reason": reason,
-            "at": utcnow(),
-        }
-        if conn is not None:
-            conn.execute(insert(HISTORY).values(**values))
-            return
-        with self.db.transaction() as own:
-            own.execute(insert(HISTORY).values(**values))
-
-    def history(self, *, model_id: int | None = None, slot: str | None = None) -> HistoryRows:
-        query = select(HISTORY)
-        if model_id is not None:
-            query = query.where(HISTORY.c.model_id == model_id)
-        if slot is not None:
-            query = query.where(HISTORY.c.slot == slot)
-        with self.db.reading() as conn:
-            return [dict(r) for r in conn.execute(query.order_by(HISTORY.c.id)).mappings()]
-
-    # ----- serving status -------------------------------------------------------------
-    def set_serving_status(self, model_id: int, **fields: Any) -> None:
-        fields["updated_at"] = utcnow()
-        with self.db.transaction() as conn:
-            exists = conn.execute(
-                select(SERVING.c.model_id).where(SERVING.c.model_id == model_id)
-            ).first()
-            if exists:
-                conn.execute(update(SERVING).where(SERVING.c.model_id == model_id).values(**fields))
-            else:
-                defaults = {
-                    "loaded": False,
-                    "concurrent_requests": 0,
-                    "total_requests": 0,
-                    "failed_requests": 0,
-                    "last_error": "",
-                }
-                conn.execute(insert(SERVING).values(model_id=model_id, **{**defaults, **fields}))
-
-    def serving_status(self, model_id: int) -> dict[str, Any] | None:
-        with self.db.reading() as conn:
-            row = (
-                conn.execute(select(SERVING).where(SERVING.c.model_id == model_id))
-                .mappings()
-                .first()
-            )
-        return dict(row) if row else None
-
-    def clear_loaded(self, except_ids: Iterable[int] = ()) -> None:
-        keep = list(except_ids)
-        with self.db.transaction() as conn:
-            query = update(SERVING).values(loaded=False, size_in_memory=None, size_vram=None)
-            if keep:
-                query = query.where(SERVING.c.model_id.not_in(keep))
-            conn.execute(query)

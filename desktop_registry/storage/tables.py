@@ -6,7 +6,7 @@ Changing a column here means writing a migration in storage/migrations/versions.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     JSON,
@@ -18,6 +18,7 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
+    Table,
     Text,
     UniqueConstraint,
 )
@@ -168,3 +169,11 @@ class ChangeHistoryRow(Base):
     actor: Mapped[str] = mapped_column(String(200), default="")
     reason: Mapped[str] = mapped_column(Text, default="")
     at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+# Core table handles for the queries that do not go through the ORM (one definition each).
+MODELS = cast(Table, ModelRow.__table__)
+CAPS = cast(Table, ModelCapabilityRow.__table__)
+SERVING = cast(Table, ModelServingStatusRow.__table__)
+PERF = cast(Table, ModelPerformanceRow.__table__)
+HISTORY = cast(Table, ChangeHistoryRow.__table__)
