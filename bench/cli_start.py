@@ -22,9 +22,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from registry_query import fill  # noqa: E402
+from registry_query import fill
 
-from desktop_registry.storage import Database  # noqa: E402
+from desktop_registry.storage import Database
 
 
 def command() -> list[str]:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_registry.config import Settings
 from desktop_registry.domain import Source
-from desktop_registry.services.events import EventHub
+from desktop_registry.services.events import EventHub, Topic
 from desktop_registry.storage import Database, ModelRepository
 
 # Sources and services are imported where they are built, not here: the window must open
@@ -418,4 +418,7 @@ def build_context(settings: Settings | None = None, *, db_path: Path | None = No
     if db_path is None:
         settings.ensure_home()
     db = Database.open(path)
-    return AppContext(settings=settings, db=db, models=ModelRepository(db))
+    events = EventHub()
+    # Every committed registry write is announced: the window refreshes itself from this.
+    models = ModelRepository(db, on_change=lambda: events.publish(Topic.MODELS_CHANGED))
+    return AppContext(settings=settings, db=db, models=models, events=events)

@@ -413,4 +413,4 @@ def _latency_metric(score: str) -> str:
 
 
 def create(ctx: Any, window: Any) -> QWidget:
-    return ComparePanel(ctx, tasks=window.tasks)
+    return ComparePanel(ctx, tasks=getattr(window, "tasks", None))

@@ -201,6 +201,8 @@ class MainWindow(QMainWindow):
         self.report("Syncing every configured source…")
 
     def _on_job(self, update: JobUpdate) -> None:
+        if update.state.finished:
+            self.events.flush()  # what the job wrote is in the tree before anyone says "done"
         running = set(self.ctx.jobs().running_here())
         if update.state.finished:
             running.discard(update.job_id)  # its task is finishing right now

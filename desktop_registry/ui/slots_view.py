@@ -202,4 +202,4 @@ class SlotsView(QWidget):
 
 
 def create(ctx: Any, window: Any) -> QWidget:
-    return SlotsView(ctx.versions(), tasks=window.tasks)
+    return SlotsView(ctx.versions(), tasks=getattr(window, "tasks", None))
