@@ -12,9 +12,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop_registry.app import AppContext, build_context
 from desktop_registry.commands import (
     chat,
     endpoints,
@@ -26,10 +25,15 @@ from desktop_registry.commands import (
     sync,
     versions,
 )
-from desktop_registry.config import Settings
 from desktop_registry.errors import RegistryError
 
-Handler = Callable[[argparse.Namespace, AppContext], int]
+# Only what building the parser needs is imported up front: `--help` must answer at once, and
+# each command imports the services it drives when it runs.
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+    from desktop_registry.config import Settings
+
+Handler = Callable[[argparse.Namespace, "AppContext"], int]
 
 # The order of `--help`: the registry first, then what a user does with it.
 COMMANDS = (registry, sync, chat, endpoints, jobs, library, experiments, versions, evaluation)
@@ -51,6 +55,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    from desktop_registry.config import Settings
+
     overrides: dict[str, Any] = {}
     url = getattr(args, "sub_ollama_url", None) or args.ollama_url
     if url:
@@ -62,6 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     handler: Handler = args.func
+    from desktop_registry.app import build_context
+
     try:
         ctx = build_context(_settings(args), db_path=args.db)
     except RegistryError as exc:

@@ -6,13 +6,15 @@ Never prints a traceback for a server's failure: the serving service raises our 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop_registry.app import AppContext
-from desktop_registry.domain.chat import ChatMessage, ChatUsage
+from desktop_registry.commands.output import run_coroutine
+
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+    from desktop_registry.domain.chat import ChatUsage
 
 
 def usage_line(usage: ChatUsage | None) -> str:
@@ -32,6 +34,8 @@ def usage_line(usage: ChatUsage | None) -> str:
 
 
 def cmd_chat(args: argparse.Namespace, ctx: AppContext) -> int:
+    from desktop_registry.domain.chat import ChatMessage
+
     prompt = sys.stdin.read() if args.prompt == "-" else args.prompt
     messages = [ChatMessage(role="system", content=args.system)] if args.system else []
     messages.append(ChatMessage(role="user", content=prompt))
@@ -71,7 +75,7 @@ def cmd_chat(args: argparse.Namespace, ctx: AppContext) -> int:
             await ctx.aclose()
         return usage
 
-    usage = asyncio.run(run())
+    usage = run_coroutine(run())
     print(usage_line(usage), file=sys.stderr)
     return 0
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import argparse
 import getpass
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop_registry.app import AppContext
 from desktop_registry.commands.output import print_json
-from desktop_registry.domain import Source
+from desktop_registry.domain.enums import Source
 from desktop_registry.errors import UserInputError
+
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
 
 
 def _read_secret(prompt: str, from_stdin: bool) -> str:

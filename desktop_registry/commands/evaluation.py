@@ -7,16 +7,18 @@ model failed (its server is unreachable or failing). Never prints a secret.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop_registry.app import AppContext
+from desktop_registry.commands.output import run_coroutine
 from desktop_registry.errors import NotFoundError, UserInputError
-from desktop_registry.services.evaluation.runner import RunProgress, per_source_limits
-from desktop_registry.services.evaluation.summary import ModelSummary
+
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+    from desktop_registry.services.evaluation.runner import RunProgress
+    from desktop_registry.services.evaluation.summary import ModelSummary
 
 
 def _names(value: str) -> list[str]:
@@ -56,6 +58,8 @@ def _progress(progress: RunProgress) -> None:
 
 def _limits(args: argparse.Namespace) -> dict[str, int]:
     """`--concurrency N` overrides Settings.eval_concurrency for every source of this run."""
+    from desktop_registry.services.evaluation.runner import per_source_limits
+
     n = getattr(args, "concurrency", None)
     return {} if not n else per_source_limits(n)
 
@@ -74,6 +78,7 @@ CONCURRENCY_HELP = (
 
 
 def cmd_eval_run(args: argparse.Namespace, ctx: AppContext) -> int:
+
     catalog = ctx.eval_suites()
     suite_name = args.suite
     if suite_name.endswith((".yml", ".yaml")) and Path(suite_name).exists():
@@ -93,10 +98,11 @@ def cmd_eval_run(args: argparse.Namespace, ctx: AppContext) -> int:
         finally:
             await ctx.aclose()
 
-    return _print_summaries(run.id, run.suite_name, asyncio.run(go()), args.json)
+    return _print_summaries(run.id, run.suite_name, run_coroutine(go()), args.json)
 
 
 def cmd_eval_resume(args: argparse.Namespace, ctx: AppContext) -> int:
+
     runner = ctx.evaluation()
     runner.limits.update(_limits(args))
     run = ctx.evaluation_store().run(args.run_id)
@@ -109,7 +115,7 @@ def cmd_eval_resume(args: argparse.Namespace, ctx: AppContext) -> int:
         finally:
             await ctx.aclose()
 
-    return _print_summaries(run.id, run.suite_name, asyncio.run(go()), args.json)
+    return _print_summaries(run.id, run.suite_name, run_coroutine(go()), args.json)
 
 
 def cmd_eval_import(args: argparse.Namespace, ctx: AppContext) -> int:
@@ -155,7 +161,7 @@ def cmd_benchmark(args: argparse.Namespace, ctx: AppContext) -> int:
         finally:
             await ctx.aclose()
 
-    reports = asyncio.run(go())
+    reports = run_coroutine(go())
     if args.json:
         print(json.dumps([r.as_json() for r in reports], indent=2))
     else:

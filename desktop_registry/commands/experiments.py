@@ -6,19 +6,25 @@ Exit codes follow cli.py (0 ok, 1 user error, 2 a server failing); never prints 
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import json
 import re
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop_registry.app import AppContext
-from desktop_registry.commands.output import json_or_text, key_value_pairs, print_json
-from desktop_registry.domain import ModelRecord
+from desktop_registry.commands.output import (
+    json_or_text,
+    key_value_pairs,
+    print_json,
+    run_coroutine,
+)
+from desktop_registry.domain.enums import CombinationRule, ExperimentType
 from desktop_registry.errors import UserInputError
-from desktop_registry.services.experiments.recipes import CombinationRule, ExperimentType
+
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+    from desktop_registry.domain.models import ModelRecord
 
 _SHORT = {
     "parameter_tuning": "params",
@@ -103,6 +109,7 @@ def _row(record: ModelRecord) -> dict[str, Any]:
 
 # ----- experiment ------------------------------------------------------------------------
 def cmd_experiment_create(args: argparse.Namespace, ctx: AppContext) -> int:
+
     recipe = recipe_from_args(args)
 
     async def run() -> ModelRecord:
@@ -111,7 +118,7 @@ def cmd_experiment_create(args: argparse.Namespace, ctx: AppContext) -> int:
         finally:
             await ctx.aclose()
 
-    record = asyncio.run(run())
+    record = run_coroutine(run())
     row = _row(record)
     if args.json:
         print_json(row)

@@ -6,12 +6,15 @@ Runs a job in this process (it shows as interrupted if the process is killed); n
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
+from typing import TYPE_CHECKING
 
-from desktop_registry.app import AppContext
-from desktop_registry.domain.jobs import JobRecord, JobState
+from desktop_registry.commands.output import run_coroutine
+
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+    from desktop_registry.domain.jobs import JobRecord
 
 
 def _line(job: JobRecord) -> str:
@@ -22,6 +25,8 @@ def _line(job: JobRecord) -> str:
 
 
 def _finish(job: JobRecord) -> int:
+    from desktop_registry.domain.jobs import JobState
+
     print(_line(job))
     if job.state is JobState.SUCCEEDED:
         return 0
@@ -41,7 +46,7 @@ def _run(ctx: AppContext, kind: str, params: dict[str, str], title: str) -> int:
         finally:
             await ctx.aclose()
 
-    return _finish(asyncio.run(run()))
+    return _finish(run_coroutine(run()))
 
 
 def cmd_list(args: argparse.Namespace, ctx: AppContext) -> int:
@@ -76,7 +81,7 @@ def cmd_resume(args: argparse.Namespace, ctx: AppContext) -> int:
         finally:
             await ctx.aclose()
 
-    return _finish(asyncio.run(run()))
+    return _finish(run_coroutine(run()))
 
 
 def cmd_cancel(args: argparse.Namespace, ctx: AppContext) -> int:

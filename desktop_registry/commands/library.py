@@ -9,20 +9,24 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop_registry.app import AppContext
 from desktop_registry.commands.output import print_json, print_table
-from desktop_registry.domain.library import LibraryCategory, LibraryQuery, SizeClass
+from desktop_registry.domain.enums import LibraryCategory, SizeClass
+from desktop_registry.domain.tasks import TASK_ALIASES, TASKS
 from desktop_registry.errors import UserInputError
-from desktop_registry.services.library.compatibility import CompatibilityReport
-from desktop_registry.services.library.hardware import HardwareProfile, load_profile
-from desktop_registry.services.library.recommend import TASK_ALIASES, TASKS
+
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+    from desktop_registry.services.library.compatibility import CompatibilityReport
+    from desktop_registry.services.library.hardware import HardwareProfile
 
 GIB = 1024**3
 
 
 def _hardware_arg(args: argparse.Namespace) -> HardwareProfile | None:
+    from desktop_registry.services.library.hardware import load_profile
+
     path: Path | None = getattr(args, "hardware_file", None)
     return load_profile(path) if path else None
 
@@ -33,6 +37,8 @@ def _gib(value: int | None) -> str:
 
 # ----- library search / import ------------------------------------------------------------
 def cmd_library_search(args: argparse.Namespace, ctx: AppContext) -> int:
+    from desktop_registry.domain.library import LibraryQuery
+
     query = LibraryQuery(
         text=" ".join(args.query),
         category=LibraryCategory(args.category) if args.category else None,

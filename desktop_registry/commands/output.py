@@ -7,10 +7,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Sequence
-from typing import Any, TextIO
+from collections.abc import Coroutine, Sequence
+from typing import Any, TextIO, TypeVar
 
 from desktop_registry.errors import UserInputError
+
+T = TypeVar("T")
+
+
+def run_coroutine(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a command's server work to the end; asyncio is imported by the commands that need it."""
+    import asyncio
+
+    return asyncio.run(coro)
 
 
 def print_json(data: Any, out: TextIO | None = None) -> None:

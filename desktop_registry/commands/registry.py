@@ -7,12 +7,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop_registry.app import AppContext
 from desktop_registry.commands.output import print_json, print_table
-from desktop_registry.domain import Category, Kind, ModelRecord, Source
+from desktop_registry.domain.categories import Category
+from desktop_registry.domain.enums import Kind, Source
 from desktop_registry.domain.units import human_bytes
+
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+    from desktop_registry.domain.models import ModelRecord
 
 
 def record_json(record: ModelRecord) -> dict[str, Any]:

@@ -6,13 +6,14 @@ Never reports a failed source as synced: errors go to stderr and the exit code i
 from __future__ import annotations
 
 import argparse
-import asyncio
 import sys
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop_registry.app import AppContext
-from desktop_registry.commands.output import print_json
-from desktop_registry.domain.sync import SyncReport
+from desktop_registry.commands.output import print_json, run_coroutine
+
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+    from desktop_registry.domain.sync import SyncReport
 
 
 def cmd_sync(args: argparse.Namespace, ctx: AppContext) -> int:
@@ -22,7 +23,7 @@ def cmd_sync(args: argparse.Namespace, ctx: AppContext) -> int:
         finally:
             await ctx.aclose()
 
-    report = asyncio.run(run())
+    report = run_coroutine(run())
     if args.json:
         print_json(report.model_dump(mode="json"))
     else:

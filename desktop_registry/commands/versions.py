@@ -6,10 +6,12 @@ Never edits history by hand: switch and rollback go through services/versions, w
 from __future__ import annotations
 
 import argparse
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop_registry.app import AppContext
 from desktop_registry.commands.output import json_or_text, key_value_pairs, print_json
+
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
 
 
 def cmd_slot_create(args: argparse.Namespace, ctx: AppContext) -> int:

@@ -11,18 +11,9 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from desktop_registry.domain.enums import LibraryCategory as LibraryCategory
+from desktop_registry.domain.enums import SizeClass as SizeClass
 from desktop_registry.domain.models import ModelDetails
-
-
-class SizeClass(StrEnum):
-    """tiny < 2B ≤ small < 8B ≤ medium < 30B ≤ large < 100B ≤ huge."""
-
-    TINY = "tiny"
-    SMALL = "small"
-    MEDIUM = "medium"
-    LARGE = "large"
-    HUGE = "huge"
-
 
 _SIZE_BOUNDS: tuple[tuple[float, SizeClass], ...] = (
     (2e9, SizeClass.TINY),
@@ -63,19 +54,6 @@ def format_parameter_count(count: int | None) -> str:
             value = count / scale
             return f"{value:.0f}{suffix}" if value >= 100 else f"{value:.1f}{suffix}"
     return str(count)
-
-
-class LibraryCategory(StrEnum):
-    """The library's browsing categories (coarser than the registry's Category)."""
-
-    GENERAL = "general"
-    CODE = "code"
-    VISION = "vision"
-    MATH = "math"
-    EMBEDDING = "embedding"
-    REASONING = "reasoning"
-    FUNCTION_CALLING = "function_calling"
-    CLOUD = "cloud"
 
 
 _CAPABILITY_CATEGORY = {

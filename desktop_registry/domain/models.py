@@ -6,37 +6,15 @@ Pure data; storage and adapters convert to and from it, never the other way roun
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from enum import StrEnum
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from desktop_registry.domain.categories import Category, CategorySource
-
-
-class Source(StrEnum):
-    OLLAMA = "ollama"
-    GITHUB_MODELS = "github_models"
-    OPENAI_COMPATIBLE = "openai_compatible"
-    MLFLOW = "mlflow"
-
-
-class Serving(StrEnum):
-    LOCAL = "local"
-    REMOTE = "remote"
-
-
-class Kind(StrEnum):
-    BASE = "base"
-    EXPERIMENTAL = "experimental"
-    VARIANT = "variant"
-
-
-class ModelStatus(StrEnum):
-    AVAILABLE = "available"  # present at its source and usable
-    MISSING = "missing"  # was synced before, no longer reported by its source
-    LISTED = "listed"  # in a remote catalog; not yet known to be callable by this account
-    UNAVAILABLE = "unavailable"  # the source refused to serve it (403, unavailable_model)
+from desktop_registry.domain.enums import Kind as Kind
+from desktop_registry.domain.enums import ModelStatus as ModelStatus
+from desktop_registry.domain.enums import Serving as Serving
+from desktop_registry.domain.enums import Source as Source
 
 
 def utcnow() -> datetime:

@@ -8,26 +8,13 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError, model_validator
 
+from desktop_registry.domain.enums import CombinationRule as CombinationRule
+from desktop_registry.domain.enums import ExperimentType as ExperimentType
 from desktop_registry.errors import UserInputError
-
-
-class ExperimentType(StrEnum):
-    PARAMETER_TUNING = "parameter_tuning"
-    PROMPT_ENGINEERING = "prompt_engineering"
-    ENSEMBLE = "ensemble"
-    FINE_TUNING = "fine_tuning"
-
-
-class CombinationRule(StrEnum):
-    MAJORITY_VOTE = "majority_vote"  # short or classification answers
-    JUDGE = "judge"  # a chosen judge model picks the best answer
-    FIRST_VALID_JSON = "first_valid_json"  # the first member whose answer parses as JSON
-
 
 # Ollama model names: letters, digits, `_.-`, an optional `:tag` (no spaces, no slashes here).
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,99}(:[A-Za-z0-9_.\-]{1,80})?$")

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from pydantic import BaseModel, Field
 
 from desktop_registry.domain.library import LibraryCategory, LibraryEntry, SizeClass
+from desktop_registry.domain.tasks import TASK_ALIASES as TASK_ALIASES
+from desktop_registry.domain.tasks import TASKS as TASKS
+from desktop_registry.domain.tasks import TaskProfile as TaskProfile
 from desktop_registry.errors import UserInputError
 from desktop_registry.services.library.catalog import LibraryService, performance_score
 from desktop_registry.services.library.compatibility import (
@@ -21,29 +23,6 @@ from desktop_registry.services.library.compatibility import (
 )
 from desktop_registry.services.library.hardware import HardwareProfile
 from desktop_registry.services.library.memory_estimate import GIB
-
-
-@dataclass(frozen=True)
-class TaskProfile:
-    label: str
-    requires: str | None  # capability a model must have
-    prefers: tuple[LibraryCategory, ...]  # categories that earn a bonus
-    avoids: tuple[LibraryCategory, ...] = ()  # specialists that do this task poorly
-
-
-C = LibraryCategory
-TASKS: dict[str, TaskProfile] = {
-    "code_generation": TaskProfile("code generation", "completion", (C.CODE,), (C.EMBEDDING,)),
-    "creative_writing": TaskProfile("creative writing", "completion", (C.GENERAL,), (C.CODE, C.MATH)),
-    "analysis": TaskProfile("analysis", "completion", (C.REASONING, C.GENERAL), (C.CODE,)),
-    "chat": TaskProfile("chat", "completion", (C.GENERAL,), (C.CODE, C.MATH)),
-    "embedding": TaskProfile("embedding / retrieval", "embedding", (C.EMBEDDING,)),
-    "vision": TaskProfile("vision / captioning", "vision", (C.VISION,)),
-    "function_calling": TaskProfile("function calling", "tools", (C.FUNCTION_CALLING,), (C.CODE,)),
-    "reasoning": TaskProfile("reasoning", "completion", (C.REASONING,), (C.CODE,)),
-    "math": TaskProfile("math", "completion", (C.MATH, C.REASONING), (C.CODE,)),
-}  # fmt: skip
-TASK_ALIASES = {"retrieval": "embedding", "captioning": "vision", "code": "code_generation"}
 
 
 def resolve_task(name: str) -> str:
@@ -133,8 +112,8 @@ def prior_quality(entry: LibraryEntry, task: TaskProfile) -> float:
         and "thinking" in entry.capabilities
         and task.prefers[0]
         in (
-            C.REASONING,
-            C.MATH,
+            LibraryCategory.REASONING,
+            LibraryCategory.MATH,
         )
     ):
         value += 0.05
