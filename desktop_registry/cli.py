@@ -17,6 +17,7 @@ from typing import Any
 from desktop_registry.app import AppContext, build_context
 from desktop_registry.commands import (
     chat,
+    config,
     endpoints,
     evaluation,
     experiments,
@@ -32,7 +33,18 @@ from desktop_registry.errors import RegistryError
 Handler = Callable[[argparse.Namespace, AppContext], int]
 
 # The order of `--help`: the registry first, then what a user does with it.
-COMMANDS = (registry, sync, chat, endpoints, jobs, library, experiments, versions, evaluation)
+COMMANDS = (
+    registry,
+    sync,
+    chat,
+    endpoints,
+    jobs,
+    library,
+    experiments,
+    versions,
+    evaluation,
+    config,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
