@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from desktop_registry.services.registry.browse import RegistryBrowser
     from desktop_registry.services.serving.conversations import ConversationService
     from desktop_registry.services.serving.service import ServingService
+    from desktop_registry.services.settings.store import SettingsStore
     from desktop_registry.services.sync.all_sources import SyncAll
     from desktop_registry.services.sync.mlflow import MlflowSync
     from desktop_registry.services.sync.ollama import OllamaSync
@@ -65,6 +66,14 @@ class AppContext:
     _tokens: TokenStore | None = None
     _hardware: HardwareProbe | None = None
     _jobs: JobService | None = None
+
+    def settings_store(self) -> SettingsStore:
+        """settings.json (in config.settings_dir()); a change there reaches this context's
+        Settings at once and is announced on `events` as Topic.SETTINGS_CHANGED."""
+        from desktop_registry.config import settings_path
+        from desktop_registry.services.settings.store import SettingsStore
+
+        return SettingsStore(settings_path(), self.settings, self.events)
 
     def ollama(self) -> OllamaSource:
         """The one Ollama client of this context, for the Ollama URL in the settings."""

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from desktop_registry.commands import (
     chat,
+    config,
     endpoints,
     evaluation,
     experiments,
@@ -36,7 +37,18 @@ if TYPE_CHECKING:
 Handler = Callable[[argparse.Namespace, "AppContext"], int]
 
 # The order of `--help`: the registry first, then what a user does with it.
-COMMANDS = (registry, sync, chat, endpoints, jobs, library, experiments, versions, evaluation)
+COMMANDS = (
+    registry,
+    sync,
+    chat,
+    endpoints,
+    jobs,
+    library,
+    experiments,
+    versions,
+    evaluation,
+    config,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

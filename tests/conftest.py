@@ -31,6 +31,18 @@ def private_keyring(tmp_path: Path) -> Iterator[None]:
     keyring.set_keyring(previous)
 
 
+@pytest.fixture(autouse=True)
+def private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own default data folder, so no test reads or writes the user's own
+    registry or settings.json (XDG_DATA_HOME too, for the CLI run as a subprocess)."""
+    from desktop_registry import config
+
+    xdg = tmp_path / "user-data"
+    monkeypatch.setenv("XDG_DATA_HOME", str(xdg))
+    monkeypatch.setattr(config, "default_data_dir", lambda: xdg / config.APP_NAME)
+    return xdg / config.APP_NAME
+
+
 @pytest.fixture
 def registry_path(tmp_path: Path) -> Path:
     return tmp_path / "registry.db"

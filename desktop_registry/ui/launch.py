@@ -6,36 +6,27 @@ Never does slow work before the window is shown; one qasync loop per QApplicatio
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import sys
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QSettings
+from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 
-def settings_from_prefs(prefs: QSettings) -> Any:
-    """Settings with what the user chose in the Settings dialog; environment variables win."""
-    from desktop_registry.config import Settings
+def settings_at_start(prefs: QSettings) -> tuple[Any, list[str]]:
+    """The Settings this start uses (settings.json, after moving into it what an earlier window
+    kept in `prefs`; environment variables win), and what the user should be told about them."""
+    from desktop_registry.config import Settings, settings_path
+    from desktop_registry.services.settings.store import SettingsStore
+    from desktop_registry.ui.settings_migration import migrate_window_settings
 
-    overrides: dict[str, Any] = {}
-    url = prefs.value("ollama_url", "")
-    if url and not os.environ.get("DESKTOP_REGISTRY_OLLAMA_URL"):
-        overrides["ollama_url"] = str(url)
-    home = prefs.value("data_dir", "")
-    if home and not os.environ.get("DESKTOP_REGISTRY_HOME"):
-        overrides["home"] = Path(str(home))
-    mlflow_uri = prefs.value("mlflow_tracking_uri", "")
-    if mlflow_uri and not os.environ.get("DESKTOP_REGISTRY_MLFLOW_TRACKING_URI"):
-        overrides["mlflow_tracking_uri"] = str(mlflow_uri)
-    concurrency = prefs.value("eval_concurrency", "")
-    if concurrency and not os.environ.get("DESKTOP_REGISTRY_EVAL_CONCURRENCY"):
-        with contextlib.suppress(ValueError):  # a hand-edited prefs file: keep the default
-            overrides["eval_concurrency"] = min(64, max(1, int(str(concurrency))))
-    return Settings(**overrides)
+    store = SettingsStore(settings_path())
+    notes = migrate_window_settings(prefs, store)
+    problem = store.problem()  # a broken file: the defaults are used, and the user is told
+    if problem:
+        notes.append(problem)
+    return Settings(), notes
 
 
 def run_gui(argv: Sequence[str]) -> int:
@@ -50,23 +41,25 @@ def run_gui(argv: Sequence[str]) -> int:
     assert isinstance(app, QApplication)
     app.setApplicationName("Desktop Registry")
     app.setOrganizationName("DesktopRegistry")
-    prefs = QSettings()
-    theme = str(prefs.value("theme", "system"))
-    apply_theme(app, theme)
-    loop = qasync.QEventLoop(app)
-    asyncio.set_event_loop(loop)
+    prefs = QSettings()  # window geometry and splitters only; settings are in settings.json
     try:
-        ctx = build_context(settings_from_prefs(prefs))
+        settings, notes = settings_at_start(prefs)
+        apply_theme(app, settings.theme)
+        loop = qasync.QEventLoop(app)
+        asyncio.set_event_loop(loop)
+        ctx = build_context(settings)
     except RegistryError as exc:
         QMessageBox.critical(None, "Desktop Registry", str(exc))
         return 1
     window = MainWindow(ctx, prefs)
-    # Follow the OS while the user has not chosen a theme by hand.
+    # Follow the OS while the theme is "system" (the store keeps ctx.settings.theme current).
     app.styleHints().colorSchemeChanged.connect(
-        lambda _scheme: apply_theme(app, str(prefs.value("theme", "system")))
+        lambda _scheme: apply_theme(app, ctx.settings.theme)
     )
     window.show()
     window.start()
+    if notes:  # after start's own status-bar messages, so it is the one left showing
+        QTimer.singleShot(0, lambda: window.report(" ".join(notes)))
     with loop:
         loop.run_until_complete(window.closed.wait())
         loop.run_until_complete(window.aclose())

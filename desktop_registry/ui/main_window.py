@@ -276,23 +276,45 @@ class MainWindow(QMainWindow):
         return dialog
 
     def apply_settings(self, *, ollama_url: str, data_dir: str, theme: str) -> None:
-        if ollama_url != self.ctx.settings.ollama_url:
-            self.ctx.settings.ollama_url = ollama_url
-            self.prefs.setValue("ollama_url", ollama_url)
+        """Save through the settings store (settings.json, which the CLI reads too) and apply."""
+        store = self.ctx.settings_store()
+        before = self.ctx.settings.ollama_url
+        try:
+            changes: dict[str, str] = {}
+            # Also when the file has it already but this window still uses another URL.
+            if ollama_url != store.get("ollama_url").value or ollama_url != before:
+                changes["ollama_url"] = ollama_url
+            if data_dir != str(store.get("home").value):
+                changes["home"] = data_dir
+            change = store.set_many(changes)
+        except RegistryError as exc:
+            self.report(str(exc))
+            return
+        if self.ctx.settings.ollama_url != before:
             self._serving = None
             self._ollama = None
             self.retry_ollama()
-        if data_dir != str(self.ctx.settings.home):
-            self.prefs.setValue("data_dir", data_dir)
-            self.report("The new data directory is used from the next start.")
+        if change.notes:
+            self.report(" ".join(change.notes))
         self.set_theme(theme)
         self.sources.show_github()
 
     def set_theme(self, mode: str) -> None:
-        self.prefs.setValue("theme", mode)
+        """Save the theme through the settings store and apply the one in effect (an
+        environment variable, DESKTOP_REGISTRY_THEME, wins over the saved choice)."""
+        applied = mode
+        try:
+            store = self.ctx.settings_store()
+            if mode != store.get("theme").value or mode != self.ctx.settings.theme:
+                change = store.set("theme", mode)
+                if change.notes:
+                    self.report(" ".join(change.notes))
+            applied = self.ctx.settings.theme
+        except RegistryError as exc:
+            self.report(str(exc))  # still shown for this session
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            apply_theme(app, mode)
+            apply_theme(app, applied)
 
     # ----- closing -----------------------------------------------------------------------
     def closeEvent(self, event: QCloseEvent) -> None:

@@ -1,11 +1,11 @@
 """Settings: Ollama URL (with Test), GitHub token, endpoints, MLflow URI, data dir, theme.
 
-Secrets go to the keyring through TokenStore/EndpointStore only; never shown back or logged.
+Reads and saves settings through the context's SettingsStore (settings.json, the file the CLI
+reads too). Secrets go to the keyring through TokenStore/EndpointStore only; never shown back.
 """
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from PySide6.QtWidgets import (
@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from desktop_registry.config import normalise_ollama_host
 from desktop_registry.errors import RegistryError
 from desktop_registry.sources.ollama import OllamaSource
-from desktop_registry.tracking.mlflow import default_tracking_uri, public_uri
+from desktop_registry.tracking.mlflow import default_tracking_uri
 from desktop_registry.ui.theme import THEMES
 
 
@@ -36,13 +36,17 @@ class SettingsDialog(QDialog):
         super().__init__(window)
         self.window_ = window
         ctx = window.ctx
+        self.store = ctx.settings_store()
+        # What the store says now (settings.json, or the environment where it wins): a change
+        # made with `desktop-registry-cli config set` shows here too. Save writes only edits.
+        self.shown = {item.key: item for item in self.store.list()}
         self.setWindowTitle("Settings")
         self.setMinimumWidth(560)
         layout = QVBoxLayout(self)
 
         ollama = QGroupBox("Ollama")
         form = QFormLayout(ollama)
-        self.ollama_url = QLineEdit(ctx.settings.ollama_url)
+        self.ollama_url = QLineEdit(self._shown("ollama_url"))
         self.test_button = QPushButton("Test")
         self.test_result = QLabel("")
         self.test_result.setWordWrap(True)
@@ -90,12 +94,13 @@ class SettingsDialog(QDialog):
 
         experiments = QGroupBox("Experiments")
         form = QFormLayout(experiments)
-        self.mlflow_uri = QLineEdit(ctx.settings.mlflow_tracking_uri or "")
+        self.mlflow_uri = QLineEdit(self._shown("mlflow_tracking_uri"))
         self.mlflow_uri.setPlaceholderText(default_tracking_uri(ctx.db.path.parent))
         form.addRow("MLflow tracking URI", self.mlflow_uri)
+        mlflow_variable = self.shown["mlflow_tracking_uri"].variable
         self.mlflow_note = QLabel(
-            "MLFLOW_TRACKING_URI is set in the environment and is used instead."
-            if os.environ.get("MLFLOW_TRACKING_URI", "").strip()
+            f"{mlflow_variable} is set in the environment and is used instead."
+            if mlflow_variable
             else "Empty: mlflow.db beside the registry. Or a team server: http://host:5000"
         )
         self.mlflow_note.setObjectName("muted")
@@ -103,7 +108,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.mlflow_note)
         self.eval_concurrency = QSpinBox()
         self.eval_concurrency.setRange(1, 64)
-        self.eval_concurrency.setValue(ctx.settings.eval_concurrency)
+        self.eval_concurrency.setValue(int(self.shown["eval_concurrency"].value))
         self.eval_concurrency.setToolTip(
             "How many evaluation requests go to one source (Ollama, GitHub Models, an endpoint) "
             "at the same time. GitHub Models' own rate limits still apply."
@@ -113,7 +118,7 @@ class SettingsDialog(QDialog):
 
         general = QGroupBox("General")
         form = QFormLayout(general)
-        self.data_dir = QLineEdit(str(ctx.settings.home))
+        self.data_dir = QLineEdit(self._shown("home"))
         self.data_dir.setReadOnly(True)
         self.choose_dir = QPushButton("Change…")
         row = QHBoxLayout()
@@ -125,11 +130,11 @@ class SettingsDialog(QDialog):
         form.addRow("", self.data_note)
         self.theme = QComboBox()
         self.theme.addItems(list(THEMES))
-        self.theme.setCurrentText(window.prefs.value("theme", "system"))
+        self.theme.setCurrentText(self._shown("theme"))
         form.addRow("Theme", self.theme)
         layout.addWidget(general)
 
-        self.message = QLabel("")
+        self.message = QLabel(self.store.problem() or "")  # e.g. a settings.json that is broken
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
         buttons = QDialogButtonBox(
@@ -147,6 +152,10 @@ class SettingsDialog(QDialog):
         self.choose_dir.clicked.connect(self._choose_dir)
         self._refresh_token_state()
         self._refresh_endpoints()
+
+    def _shown(self, key: str) -> str:
+        value = self.shown[key].value
+        return "" if value is None else str(value)
 
     # ----- Ollama ------------------------------------------------------------------------
     async def test_ollama(self) -> bool:
@@ -237,12 +246,20 @@ class SettingsDialog(QDialog):
 
     # ----- save --------------------------------------------------------------------------
     def save(self) -> None:
+        """Check everything first (the store names what is wrong), then save what was edited."""
+        edited: dict[str, Any] = {}
         mlflow_uri = self.mlflow_uri.text().strip()
-        if public_uri(mlflow_uri) != mlflow_uri:  # prefs are a plain file: no passwords there
-            self.message.setText(
-                "Leave the user name and password out of the MLflow URI; set "
-                "MLFLOW_TRACKING_USERNAME and MLFLOW_TRACKING_PASSWORD instead."
-            )
+        if mlflow_uri != self._shown("mlflow_tracking_uri"):
+            edited["mlflow_tracking_uri"] = mlflow_uri  # empty: back to mlflow.db
+        if self.eval_concurrency.value() != self.shown["eval_concurrency"].value:
+            edited["eval_concurrency"] = self.eval_concurrency.value()
+        ollama_url = normalise_ollama_host(self.ollama_url.text())
+        try:
+            for key, value in {**edited, "ollama_url": ollama_url}.items():
+                if value != "":
+                    self.store.validate(key, value)
+        except RegistryError as exc:
+            self.message.setText(str(exc))
             return
         token = self.token.text().strip()
         if token:
@@ -253,14 +270,16 @@ class SettingsDialog(QDialog):
                 return
             if status.fallback_warning:
                 self.window_.report(status.fallback_warning)
-        # Read by ctx.tracker() on each use, so it applies at once; prefs keep it for next start.
-        self.window_.ctx.settings.mlflow_tracking_uri = mlflow_uri or None
-        self.window_.prefs.setValue("mlflow_tracking_uri", mlflow_uri)
-        self.window_.ctx.settings.eval_concurrency = self.eval_concurrency.value()
-        self.window_.prefs.setValue("eval_concurrency", self.eval_concurrency.value())
+        # The store applies them to the running context too (ctx.tracker() reads the URI on
+        # each use, the evaluation runner the concurrency), and the CLI reads the same file.
+        try:
+            change = self.store.set_many(edited)
+        except RegistryError as exc:
+            self.message.setText(str(exc))
+            return
+        if change.notes:
+            self.window_.report(" ".join(change.notes))
         self.window_.apply_settings(
-            ollama_url=normalise_ollama_host(self.ollama_url.text()),
-            data_dir=self.data_dir.text(),
-            theme=self.theme.currentText(),
+            ollama_url=ollama_url, data_dir=self.data_dir.text(), theme=self.theme.currentText()
         )
         self.accept()

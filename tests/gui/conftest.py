@@ -1,5 +1,5 @@
 """GUI fixtures: one qasync loop for the session's QApplication, the Ollama emulator on a real
-socket, a fresh registry and preferences per test, and the main window on top of them."""
+socket, a fresh registry, settings.json and window preferences per test, and the main window."""
 
 from __future__ import annotations
 
@@ -41,11 +41,14 @@ def emulator() -> Iterator[OllamaEmulator]:
 
 
 def make_context(tmp_path: Path, url: str) -> Any:
+    """A context as the window gets one: what the user chose is in settings.json."""
     from desktop_registry.app import build_context
-    from desktop_registry.config import Settings
+    from desktop_registry.config import Settings, settings_path
+    from desktop_registry.services.settings.store import SettingsStore
 
-    settings = Settings(home=tmp_path / "home", ollama_url=url, github_models_sync="never")
-    return build_context(settings, db_path=tmp_path / "registry.db")
+    chosen = {"home": str(tmp_path / "home"), "ollama_url": url, "github_models_sync": "never"}
+    SettingsStore(settings_path()).set_many(chosen)
+    return build_context(Settings(), db_path=tmp_path / "registry.db")
 
 
 def run(loop: asyncio.AbstractEventLoop, coro: Any, timeout: float = 20.0) -> Any:

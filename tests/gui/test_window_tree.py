@@ -7,6 +7,7 @@ import socket
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
+from desktop_registry.config import Settings
 from tests.gui.conftest import until
 from tests.servers.ollama_emulator import OllamaEmulator, standard_models
 
@@ -146,4 +147,5 @@ def test_settings_test_button_checks_the_ollama_url_and_save_switches_to_it(
     dialog.save()
     until(loop, lambda: not window.banner.isVisible())
     assert window.ctx.settings.ollama_url == emulator.url
-    assert window.prefs.value("theme") == "dark"
+    assert Settings().theme == "dark"  # in settings.json, where the next start reads it
+    assert window.prefs.value("theme") is None  # QSettings keeps only the window's layout
