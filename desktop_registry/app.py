@@ -334,6 +334,12 @@ class AppContext:
             or default_tracking_uri(self.db.path.parent)
         )
 
+    def default_mlflow_tracking_uri(self) -> str:
+        """mlflow.db beside the registry: where experiments go when no URI is chosen."""
+        from desktop_registry.tracking.mlflow import default_tracking_uri
+
+        return default_tracking_uri(self.db.path.parent)
+
     def tracker(self) -> MlflowTracker:
         """The store of mlflow_tracking_uri(); a local store keeps its artifacts beside it."""
         from desktop_registry.tracking.mlflow import MlflowTracker

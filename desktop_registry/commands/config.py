@@ -7,11 +7,13 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from desktop_registry.app import AppContext
 from desktop_registry.commands.output import print_json, print_table
-from desktop_registry.services.settings.store import SettingValue
+
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+    from desktop_registry.services.settings.store import SettingValue
 
 
 def _text(value: Any) -> str:

@@ -26,8 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop_registry.config import normalise_ollama_host
 from desktop_registry.errors import RegistryError
-from desktop_registry.sources.ollama import OllamaSource
-from desktop_registry.tracking.mlflow import default_tracking_uri
+from desktop_registry.services.settings.ollama_check import check_ollama
 from desktop_registry.ui.theme import THEMES
 
 
@@ -95,7 +94,7 @@ class SettingsDialog(QDialog):
         experiments = QGroupBox("Experiments")
         form = QFormLayout(experiments)
         self.mlflow_uri = QLineEdit(self._shown("mlflow_tracking_uri"))
-        self.mlflow_uri.setPlaceholderText(default_tracking_uri(ctx.db.path.parent))
+        self.mlflow_uri.setPlaceholderText(ctx.default_mlflow_tracking_uri())
         form.addRow("MLflow tracking URI", self.mlflow_uri)
         mlflow_variable = self.shown["mlflow_tracking_uri"].variable
         self.mlflow_note = QLabel(
@@ -161,16 +160,12 @@ class SettingsDialog(QDialog):
     async def test_ollama(self) -> bool:
         url = normalise_ollama_host(self.ollama_url.text())
         self.test_result.setText(f"Testing {url}…")
-        source = OllamaSource(url, timeout_s=5, connect_timeout_s=3)
         try:
-            info = await source.version()
-            models = await source.list_models()
+            found = await check_ollama(url)
         except RegistryError as exc:
             self.test_result.setText(str(exc))
             return False
-        finally:
-            await source.aclose()
-        self.test_result.setText(f"Ollama {info.version} at {url}: {len(models)} models.")
+        self.test_result.setText(found.message())
         return True
 
     # ----- GitHub token ------------------------------------------------------------------
