@@ -6,7 +6,6 @@ fails to build shows why in its tab instead of taking the window down.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from PySide6.QtCore import Qt
@@ -28,7 +27,7 @@ class WorkTabs(QTabWidget):
         # shortened one by one in set_title, and the bar scrolls when tabs do not fit.
         self.setElideMode(Qt.TextElideMode.ElideNone)
         self.jobs_panel: Any = None
-        self._panels: dict[int, str] = {}  # tab index → "module:factory" not built yet
+        self._panels: dict[int, panels.PanelFactory] = {}  # tab index → factory, not built yet
 
     def add_fixed(self, widget: QWidget, title: str) -> int:
         index = self.addTab(widget, title)
@@ -37,7 +36,7 @@ class WorkTabs(QTabWidget):
 
     def add_panels(self) -> None:
         """One placeholder tab per feature panel; the panel replaces it when first selected."""
-        for title, target in panels.PANEL_FACTORIES:
+        for title, target in panels.PANELS:
             placeholder = QLabel(f"{title} opens when you select this tab.")
             index = self.add_fixed(placeholder, title)
             self._panels[index] = target
@@ -76,15 +75,12 @@ class WorkTabs(QTabWidget):
                 bar.setTabButton(index, side, None)
 
     def _tab_changed(self, index: int) -> None:
-        target = self._panels.pop(index, None)
-        if target is None:
+        factory = self._panels.pop(index, None)
+        if factory is None:
             return
         title = self.tabText(index)
-        module, _, factory = target.partition(":")
         try:
-            widget = getattr(importlib.import_module(module), factory)(
-                self.window_.ctx, self.window_
-            )
+            widget = factory(self.window_.ctx, self.window_)
         except Exception as exc:  # a broken panel must not take the window down
             widget = QLabel(f"The {title} panel could not open: {type(exc).__name__}: {exc}")
             widget.setObjectName("error")
@@ -118,7 +114,7 @@ class WorkTabs(QTabWidget):
             stop()
         if widget is self.jobs_panel:
             self.jobs_panel = None
-        # Panels from PANEL_FACTORIES stay: only chats and the jobs tab close.
+        # Panels from panels.PANELS stay: only chats and the jobs tab close.
         self.removeTab(index)
         self._panels = {(i - 1 if i > index else i): t for i, t in self._panels.items()}
         if widget is not None:

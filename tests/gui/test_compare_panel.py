@@ -58,8 +58,13 @@ def check(view: Any, names: list[str]) -> None:
             item.setCheckState(Qt.CheckState.Checked)
 
 
-def test_compare_is_a_registered_panel():
-    assert ("Compare", "desktop_registry.ui.compare_panel:create") in panels.PANEL_FACTORIES
+def test_compare_is_a_registered_panel(view):
+    from desktop_registry.ui.compare_panel import ComparePanel
+
+    factory = dict(panels.PANELS)["Compare"]
+    widget = factory(view.ctx, None)
+    assert isinstance(widget, ComparePanel)
+    widget.deleteLater()
 
 
 def test_picking_models_enables_actions_between_two_and_eight(view):

@@ -121,12 +121,18 @@ def test_window_geometry_and_splitters_persist(open_window, emulator, tmp_path):
 def test_a_panel_whose_factory_fails_shows_an_error_in_its_tab(open_window, emulator, monkeypatch):
     from desktop_registry.ui import panels
 
-    monkeypatch.setattr(panels, "PANEL_FACTORIES", [("Broken", "no_such_module_here:create")])
+    def broken(ctx: object, window: object) -> object:
+        import no_such_module_here  # noqa: F401  (a feature whose module is missing)
+
+        raise AssertionError("unreachable")
+
+    monkeypatch.setattr(panels, "PANELS", [("Broken", broken)])
     window = open_window(emulator.url)
     index = next(i for i in range(window.tabs.count()) if window.tabs.tabText(i) == "Broken")
     window.tabs.setCurrentIndex(index)
     label = window.tabs.widget(index)
     assert "could not open" in label.text()
+    assert "no_such_module_here" in label.text()
 
 
 def test_settings_test_button_checks_the_ollama_url_and_save_switches_to_it(
