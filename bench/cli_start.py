@@ -1,6 +1,6 @@
 """Benchmark: `desktop-registry-cli` from a cold process start to exit, over 1,000 models.
 
-Timed, each in a fresh process (the installed console script, else `python -m`): `list`,
+Timed, each in a fresh process (`python -m desktop_registry.cli` from this checkout): `list`,
 `show NAME` and `--help`, median of --repeat runs. `ollama list` answers in milliseconds;
 a registry listing should feel the same. Prints one JSON object as its last line.
 Run: python bench/cli_start.py [--rows 1000] [--repeat 9]
@@ -11,7 +11,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -26,20 +25,19 @@ from registry_query import fill
 
 from desktop_registry.storage import Database
 
+ROOT = Path(__file__).resolve().parents[1]
+
 
 def command() -> list[str]:
-    script = Path(sys.executable).parent / "desktop-registry-cli"
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("desktop-registry-cli")
-    return [found] if found else [sys.executable, "-m", "desktop_registry.cli"]
+    """This checkout's CLI (run with cwd=ROOT), so two checkouts can be compared side by side."""
+    return [sys.executable, "-m", "desktop_registry.cli"]
 
 
 def timed(argv: list[str], env: dict[str, str], repeat: int) -> float:
     runs = []
     for _ in range(repeat):
         started = time.perf_counter()
-        done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+        done = subprocess.run(argv, env=env, cwd=ROOT, capture_output=True, text=True, check=False)
         runs.append(time.perf_counter() - started)
         if done.returncode != 0:
             raise SystemExit(f"{' '.join(argv)} failed ({done.returncode}): {done.stderr}")
@@ -62,7 +60,7 @@ def main() -> None:
         base = command()
         # The registry's name for row 0 (fill() makes it deterministic): look it up, not guess.
         listing = subprocess.run(
-            [*base, "list", "--json"], env=env, capture_output=True, text=True, check=True
+            [*base, "list", "--json"], env=env, cwd=ROOT, capture_output=True, text=True, check=True
         )
         rows = json.loads(listing.stdout)
         name = rows[0]["name"]
