@@ -16,6 +16,11 @@ from typing import Any
 import yaml
 
 from desktop_registry.errors import UserInputError
+from desktop_registry.services.evaluation.prompt_yaml import (
+    MAX_BYTES,
+    decode_prompt_bytes,
+    load_yaml,
+)
 
 ROLES = ("system", "user", "assistant")
 STRING_CHECKS = ("contains", "equals", "startsWith", "endsWith")
@@ -149,10 +154,7 @@ def _evaluator(where: str, item: Any) -> EvaluatorSpec:
 
 def parse_prompt_yml(text: str, *, origin: str = "prompt file") -> EvalSuite:
     """Parse and check a `.prompt.yml`; errors name the field so the user can fix the file."""
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise UserInputError(f"{origin}: not valid YAML ({exc}).") from None
+    data = load_yaml(text, origin)
     if not isinstance(data, dict):
         raise UserInputError(f"{origin}: a prompt file is a mapping with name, model, messages….")
     name = data.get("name")
@@ -206,10 +208,11 @@ def parse_prompt_yml(text: str, *, origin: str = "prompt file") -> EvalSuite:
 
 def load_prompt_yml(path: Path) -> EvalSuite:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_BYTES + 1)  # never more than the limit into memory
     except OSError as exc:
         raise UserInputError(f"Cannot read {path}: {exc.strerror or exc}.") from None
-    return parse_prompt_yml(text, origin=path.name)
+    return parse_prompt_yml(decode_prompt_bytes(data, path.name), origin=path.name)
 
 
 class _BlockDumper(yaml.SafeDumper):
