@@ -99,6 +99,16 @@ class PromptEngineeringRecipe(_Recipe):
             raise ValueError(
                 f"variables: no value for {', '.join(unfilled)} used in the system prompt"
             )
+        texts = [("system", self.rendered_system()), ("template", self.template)]
+        for i, shot in enumerate(self.few_shot):
+            texts += [
+                (f"few_shot.{i}.user", shot.user),
+                (f"few_shot.{i}.assistant", shot.assistant),
+            ]
+        for field, text in texts:
+            problem = modelfile_problem(text)
+            if problem:
+                raise ValueError(f"{field}: {problem}")
         return self
 
     def rendered_system(self) -> str:
@@ -139,6 +149,11 @@ class FineTuningRecipe(_Recipe):
             raise ValueError("adapter_path: name the adapter file the fine-tune produced")
         if self.adapter_digest and not ADAPTER_DIGEST.match(self.adapter_digest):
             raise ValueError("adapter_digest: expected sha256:<64 hex digits>")
+        if _LINE_BREAK.search(self.adapter_path):
+            raise ValueError("adapter_path: a file path may not contain a line break")
+        problem = modelfile_problem(self.system)
+        if problem:
+            raise ValueError(f"system: {problem}")
         return self
 
 
@@ -196,8 +211,38 @@ def parse_options(data: Mapping[str, Any]) -> GenerationOptions:
 
 
 # ----- Modelfile ------------------------------------------------------------------------
-def _quoted(text: str) -> str:
-    return f'"""{text}"""' if "\n" in text or '"' in text else text
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # Ollama's Modelfile parser counts \r as a line break
+
+
+def modelfile_problem(text: str) -> str | None:
+    """Why `text` cannot be one Modelfile value, or None. Ollama's parser has no escapes: a
+    \"\"\"-quoted value ends at the first line break that follows three double quotes, so
+    such a line would end the value early and the rest would be read as new instructions."""
+    for line in _LINE_BREAK.split(text)[:-1]:
+        if line.rstrip().endswith('"""'):
+            return (
+                'a line may not end with three double quotes (""") before another line: '
+                "Ollama's Modelfile would end the text there"
+            )
+    return None
+
+
+def _checked(field: str, text: str) -> str:
+    problem = modelfile_problem(text)
+    if problem:
+        raise UserInputError(f"{field}: {problem}")
+    return text
+
+
+def _one_line(field: str, text: str) -> str:
+    if _LINE_BREAK.search(text):
+        raise UserInputError(f"{field}: {text!r} may not contain a line break")
+    return text
+
+
+def _quoted(field: str, text: str) -> str:
+    _checked(field, text)
+    return f'"""{text}"""' if _LINE_BREAK.search(text) or '"' in text else text
 
 
 def _path_argument(path: str) -> str:
@@ -237,14 +282,14 @@ def modelfile(
             f"adapter: {adapter} is a blob digest; a Modelfile's ADAPTER line needs the adapter "
             "file's path (GGUF or safetensors)."
         )
-    lines = [f"# {line}" for line in comment.splitlines()] + [f"FROM {base}"]
+    lines = [f"# {line}" for line in comment.splitlines()] + [f"FROM {_one_line('base', base)}"]
     if adapter:
-        lines.append(f"ADAPTER {_path_argument(adapter)}")
+        lines.append(f"ADAPTER {_path_argument(_one_line('adapter', adapter))}")
     lines += _parameter_lines(options or {})
     if template:
-        lines.append(f'TEMPLATE """{template}"""')
+        lines.append(f'TEMPLATE """{_checked("template", template)}"""')
     if system:
-        lines.append(f"SYSTEM {_quoted(system)}")
-    for role, content in messages or []:
-        lines.append(f"MESSAGE {role} {_quoted(content)}")
+        lines.append(f"SYSTEM {_quoted('system', system)}")
+    for i, (role, content) in enumerate(messages or []):
+        lines.append(f"MESSAGE {role} {_quoted(f'few_shot message {i + 1}', content)}")
     return "\n".join(lines) + "\n"
