@@ -19,12 +19,13 @@ SHARED = REPO_ROOT.parent / "shared"
 
 @pytest.fixture(autouse=True)
 def private_keyring(tmp_path: Path) -> Iterator[None]:
-    """Every test gets its own real file keyring: no test reads or writes the user's keyring."""
+    """Every test gets its own keyring (standing in for the OS one, which needs a desktop
+    session): no test reads or writes the machine's keyring."""
     import keyring
-    from keyrings.alt.file import PlaintextKeyring
 
-    backend = PlaintextKeyring()
-    backend.file_path = str(tmp_path / "private-keyring" / "keyring_pass.cfg")  # type: ignore[misc]
+    from tests.keyring_backend import IsolatedKeyring
+
+    backend = IsolatedKeyring(tmp_path / "private-keyring" / "keyring.json")
     previous = keyring.get_keyring()
     keyring.set_keyring(backend)
     yield

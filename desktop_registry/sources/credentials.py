@@ -32,11 +32,27 @@ class TokenStatus(BaseModel):
     fallback_warning: str = ""
 
 
+# Backends that keep secrets in an ordinary file (keyrings.alt's plaintext and "encrypted" files)
+# or nowhere: they are no safer than our own 0600 file, so they never count as a system keyring.
+_NOT_A_SYSTEM_KEYRING = ("keyrings.alt", "keyring.backends.null", "keyring.backends.fail")
+
+
+def _is_system_keyring(backend: keyring.backend.KeyringBackend) -> bool:
+    return not type(backend).__module__.startswith(_NOT_A_SYSTEM_KEYRING)
+
+
 def _usable(backend: keyring.backend.KeyringBackend) -> bool:
     if isinstance(backend, fail.Keyring):
         return False
     chained = getattr(backend, "backends", None)
-    return chained is None or bool(chained)
+    if chained is None:
+        return _is_system_keyring(backend)
+    # keyring's chainer writes to its highest-priority backend: that one must be a real keyring.
+    return bool(chained) and _is_system_keyring(max(chained, key=lambda b: b.priority))
+
+
+def backend_name(backend: keyring.backend.KeyringBackend) -> str:
+    return f"{type(backend).__module__}.{type(backend).__name__}"
 
 
 class SecretStore:
@@ -70,10 +86,18 @@ class SecretStore:
         return self.home / name
 
     def fallback_warning(self, key: str) -> str:
+        backend = self.backend
+        if type(backend).__module__.startswith("keyrings.alt"):
+            why = (
+                f"The keyring backend here ({backend_name(backend)}) keeps secrets in an "
+                "ordinary file, which is not a system keyring"
+            )
+        else:
+            why = "No system keyring is available"
         return (
-            "No system keyring is available, so the secret is kept in "
-            f"{self.file_path(key)}, readable only by you (permissions 0600). Install a keyring "
-            "(e.g. GNOME Keyring or KWallet) to keep it out of the file system."
+            f"{why}, so the secret is kept in {self.file_path(key)}, readable only by you "
+            "(permissions 0600). Install a keyring (e.g. GNOME Keyring or KWallet) to keep it "
+            "out of the file system."
         )
 
     def get(self, key: str) -> tuple[str | None, TokenSource]:

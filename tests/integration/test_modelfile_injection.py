@@ -48,7 +48,7 @@ def test_hostile_text_is_refused_at_create_naming_the_field(capsys, db, emu, fla
         "--db", str(db), "--ollama-url", emu.url, "experiment", "create",
         "--type", "prompt_engineering", "--base", "llama3.1:8b", "--name", "evil", flag, value,
     ])  # fmt: skip
-    out, err = capsys.readouterr()
+    _out, err = capsys.readouterr()
     assert code == 1
     assert f"{field}: a line may not end with three double quotes" in err
     assert "Traceback" not in err
@@ -56,9 +56,9 @@ def test_hostile_text_is_refused_at_create_naming_the_field(capsys, db, emu, fla
 
 
 def test_the_exporter_refuses_such_text_even_from_a_record_made_before_the_check():
-    with pytest.raises(UserInputError, match="^system: a line may not end"):
+    with pytest.raises(UserInputError, match=r"^system: a line may not end"):
         modelfile("llama3.1:8b", system=HOSTILE)
-    with pytest.raises(UserInputError, match="^base: .* may not contain a line break"):
+    with pytest.raises(UserInputError, match=r"^base: .* may not contain a line break"):
         modelfile("llama3.1:8b\nFROM evil2")
 
 

@@ -1,6 +1,7 @@
 """The GitHub token lives in the keyring (or a 0600 file when there is none) and nowhere else.
 
-The keyring here is a real backend (keyrings.alt's PlaintextKeyring writing to tmp_path), not a mock.
+The keyring here is tests/keyring_backend.py's stand-in for the OS keyring (a real backend over a
+file in tmp_path); keyrings.alt's file backends are not system keyrings and get the 0600 file.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from desktop_registry.config import Settings
 from desktop_registry.domain.chat import ChatMessage
 from desktop_registry.errors import RegistryError
 from desktop_registry.sources.credentials import TokenStore
+from tests.keyring_backend import IsolatedKeyring
 from tests.servers.github_models_emulator import GitHubModelsEmulator
 from tests.servers.ollama_emulator import OllamaEmulator, standard_models
 
@@ -31,10 +33,10 @@ TOKEN = "github_pat_11ABCDEFG0123456789_secretpart"
 
 
 @pytest.fixture
-def file_keyring() -> PlaintextKeyring:
-    """The test's own file keyring (tests/conftest.py gives every test one under tmp_path)."""
+def file_keyring() -> IsolatedKeyring:
+    """The test's own keyring (tests/conftest.py gives every test one under tmp_path)."""
     backend = keyring.get_keyring()
-    assert isinstance(backend, PlaintextKeyring)
+    assert isinstance(backend, IsolatedKeyring)
     return backend
 
 
@@ -164,3 +166,21 @@ def test_the_token_appears_nowhere_but_the_keyring(
     leaks = [t for t in texts if token in t]
     assert leaks == []
     assert file_keyring.get_password("desktop-registry", "github-token") == token
+
+
+def test_a_keyrings_alt_file_backend_is_not_called_a_system_keyring(
+    capsys, monkeypatch, data_home, tmp_path
+):
+    # keyrings.alt (installed by the [dev] extra) stores the token base64-encoded in a plain
+    # file; `token status` used to call that "the system keyring".
+    alt = PlaintextKeyring()
+    alt.file_path = str(tmp_path / "alt" / "keyring_pass.cfg")  # type: ignore[misc]
+    monkeypatch.setattr(keyring, "get_keyring", lambda: alt)
+    code, _out, err = run(capsys, monkeypatch, data_home, "token", "set", stdin=TOKEN + "\n")
+    assert code == 0
+    assert "keyrings.alt.file.PlaintextKeyring" in err and "not a system keyring" in err
+    assert "0600" in err
+    assert alt.get_password("desktop-registry", "github-token") is None
+    assert not (tmp_path / "alt" / "keyring_pass.cfg").exists()
+    code, out, _ = run(capsys, monkeypatch, data_home, "token", "status", "--json")
+    assert json.loads(out)["source"] == "file"

@@ -110,7 +110,7 @@ def test_utf16_with_a_bom_is_refused_saying_how_to_fix_it(tmp_path: Path):
 def test_a_binary_file_is_refused(tmp_path: Path):
     path = tmp_path / "model.prompt.yml"
     path.write_bytes(b"GGUF\x03\x00\x00\x00" + bytes(range(256)) * 8)
-    with pytest.raises(UserInputError, match="not UTF-8 text|binary file"):
+    with pytest.raises(UserInputError, match=r"not UTF-8 text|binary file"):
         load_prompt_yml(path)
 
 
