@@ -41,19 +41,29 @@ _SECRET_KEY = re.compile(
 
 
 def normalise_ollama_host(value: str) -> str:
-    """Read OLLAMA_HOST the way Ollama does: `host`, `host:port`, or a full URL."""
+    """Read OLLAMA_HOST the way Ollama does: `host`, `host:port`, or a full URL.
+
+    Raises ValueError (a sentence naming what is wrong) for what no server can be at: another
+    scheme, a port that is not 1-65535, spaces or a path in the host."""
     value = value.strip().rstrip("/")
     if not value:
         return DEFAULT_OLLAMA_URL
     scheme = "http"
     if "://" in value:
         scheme, value = value.split("://", 1)
+    if scheme.lower() not in ("http", "https"):
+        raise ValueError(f"{scheme}:// is not an Ollama address: use http:// or https://")
+    scheme = scheme.lower()
     host, _, port = value.partition(":")
+    if any(ch.isspace() for ch in host) or "/" in host or "@" in host:
+        raise ValueError(f"{host!r} is not a host name (expected e.g. gpu-box or 10.0.0.5:11434)")
     if not host or host == "0.0.0.0":
         host = "127.0.0.1" if host == "0.0.0.0" else "localhost"
     if not port:
         port = "443" if scheme == "https" else "11434"
-    return f"{scheme}://{host}:{port}"
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f"port {port!r} is not a port number from 1 to 65535")
+    return f"{scheme}://{host}:{int(port)}"
 
 
 def default_data_dir() -> Path:

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from desktop_registry.config import normalise_ollama_host
+from desktop_registry.errors import UserInputError
 from desktop_registry.sources.ollama import OllamaSource
 
 
@@ -25,7 +26,10 @@ async def check_ollama(
     url_text: str, *, timeout_s: float = 5, connect_timeout_s: float = 3
 ) -> OllamaCheck:
     """Raises the adapter's RegistryError (unreachable, refused …) with a message to show."""
-    url = normalise_ollama_host(url_text)
+    try:
+        url = normalise_ollama_host(url_text)
+    except ValueError as exc:
+        raise UserInputError(f"{url_text.strip()!r} is not a valid Ollama URL: {exc}.") from None
     source = OllamaSource(url, timeout_s=timeout_s, connect_timeout_s=connect_timeout_s)
     try:
         info = await source.version()
