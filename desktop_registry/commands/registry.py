@@ -85,8 +85,8 @@ def cmd_show(args: argparse.Namespace, ctx: AppContext) -> int:
         fields.append(("Options", json.dumps(record.parameters)))
     if record.system:
         fields.append(("System prompt", record.system))
-    for metric, value in sorted(record.performance.items()):
-        fields.append((metric, f"{value:g}"))
+    for metric, figure in sorted(record.performance.items()):
+        fields.append((metric, f"{figure:g}"))
     width = max(len(k) for k, _ in fields)
     for key, value in fields:
         print(f"{key.ljust(width)}  {value}")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -27,6 +27,9 @@ from desktop_registry.domain import ModelRecord
 from desktop_registry.domain.conversations import Conversation, SavedMessage
 from desktop_registry.errors import RegistryError, UserInputError
 from desktop_registry.ui.chat_widgets import ChatColumn, ChatOptions, ModelPicker, read_image
+
+if TYPE_CHECKING:
+    from desktop_registry.ui.window_api import ChatHost
 
 
 class PromptBox(QWidget):
@@ -60,7 +63,8 @@ class PromptBox(QWidget):
         row.addLayout(buttons)
         self.send_button.clicked.connect(self.send)
         self.stop_button.clicked.connect(self.stop)
-        QShortcut(QKeySequence("Ctrl+Return"), self.prompt, activated=self.send.emit)
+        # PySide6 takes a signal's slot as a keyword argument; its stubs do not know that.
+        QShortcut(QKeySequence("Ctrl+Return"), self.prompt, activated=self.send.emit)  # type: ignore[call-overload]
         self.images: list[str] = []
 
     def busy(self, running: bool) -> None:
@@ -85,11 +89,11 @@ class PromptBox(QWidget):
 class ChatPane(QWidget):
     """One conversation with one model."""
 
-    def __init__(self, window: Any, model_name: str = "") -> None:
+    def __init__(self, window: ChatHost, model_name: str = "") -> None:
         super().__init__()
         self.window_ = window
         self.conversation = Conversation()
-        self.task: asyncio.Task[Any] | None = None
+        self.task: asyncio.Task[SavedMessage | None] | None = None
         self.picker = ModelPicker(window.entries)
         if model_name:
             self.picker.select(model_name)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import base64
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import (
@@ -32,6 +32,9 @@ from desktop_registry.domain.chat import ChatMessage, ChatUsage
 from desktop_registry.domain.conversations import SavedMessage
 from desktop_registry.domain.entries import ModelEntry
 from desktop_registry.errors import RegistryError
+
+if TYPE_CHECKING:
+    from desktop_registry.services.serving.service import ServingService
 
 
 def usage_text(usage: ChatUsage | None) -> str:
@@ -137,16 +140,16 @@ class ChatColumn(QWidget):
         self.header = QLabel(title)
         self.header.setObjectName("sectionTitle")
         self.header.setVisible(bool(title))
-        self.scroll = QScrollArea()
-        self.scroll.setWidgetResizable(True)
+        self.scroll_area = QScrollArea()  # not `scroll`: QWidget.scroll()
+        self.scroll_area.setWidgetResizable(True)
         body = QWidget()
         self.messages = QVBoxLayout(body)
         self.messages.addStretch(1)
-        self.scroll.setWidget(body)
+        self.scroll_area.setWidget(body)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.header)
-        layout.addWidget(self.scroll)
+        layout.addWidget(self.scroll_area)
         self._scroll_pending = False
 
     def add_view(self, role: str, title: str = "") -> MessageView:
@@ -163,7 +166,7 @@ class ChatColumn(QWidget):
 
     def _scroll_to_end(self) -> None:
         self._scroll_pending = False
-        bar = self.scroll.verticalScrollBar()
+        bar = self.scroll_area.verticalScrollBar()
         bar.setValue(bar.maximum())
 
     def show_saved(self, message: SavedMessage) -> None:
@@ -219,10 +222,10 @@ class ChatColumn(QWidget):
 
     async def stream_reply(
         self,
-        serving: Any,
+        serving: ServingService,
         model: str,
         messages: list[ChatMessage],
-        options: dict[str, Any],
+        options: dict[str, float],
         think: bool | None,
     ) -> SavedMessage:
         """Stream one reply into a new bubble; returns it (partial when stopped or cut off)."""
@@ -264,8 +267,8 @@ class ChatColumn(QWidget):
         self.inherited = 0
         while self.messages.count() > 1:
             item = self.messages.takeAt(0)
-            if item is not None and item.widget() is not None:
-                item.widget().deleteLater()
+            if item is not None and (widget := item.widget()) is not None:
+                widget.deleteLater()
 
 
 class ChatOptions(QWidget):
@@ -304,8 +307,8 @@ class ChatOptions(QWidget):
         form.addRow(self.think)
         form.addRow("System", self.system)
 
-    def values(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
+    def values(self) -> dict[str, float]:
+        out: dict[str, float] = {}
         if self.temperature.value() >= 0:
             out["temperature"] = round(self.temperature.value(), 2)
         if self.top_p.value() >= 0:

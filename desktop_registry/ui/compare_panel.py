@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import csv
+from collections.abc import Awaitable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -42,20 +43,24 @@ from desktop_registry.ui.widgets.charts import (
     ScatterChart,
 )
 
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+    from desktop_registry.ui.window_api import PanelHost
+
 MIN_MODELS, MAX_MODELS = 2, 8
 NO_SLOT = "(models' own versions)"
 
 
 class ComparePanel(QWidget):
     def __init__(
-        self, ctx: Any, parent: QWidget | None = None, tasks: TaskRunner | None = None
+        self, ctx: AppContext, parent: QWidget | None = None, tasks: TaskRunner | None = None
     ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self._runner = tasks
         self.data = ctx.metric_comparison()
         self.records: dict[str, ModelRecord] = {}
-        self.pending: asyncio.Future[Any] | None = None
+        self.pending: asyncio.Future[None] | None = None
         self.cancel_event: asyncio.Event | None = None
         self.job_id: int | None = None
 
@@ -286,13 +291,14 @@ class ComparePanel(QWidget):
         with path.open("w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             headers = [
-                self.table.horizontalHeaderItem(c).text() for c in range(self.table.columnCount())
+                header.text() if (header := self.table.horizontalHeaderItem(c)) is not None else ""
+                for c in range(self.table.columnCount())
             ]
             writer.writerow(headers)
             for r in range(self.table.rowCount()):
                 writer.writerow(
                     [
-                        (self.table.item(r, c).text() if self.table.item(r, c) else "")
+                        (item.text() if (item := self.table.item(r, c)) else "")
                         for c in range(self.table.columnCount())
                     ]
                 )
@@ -311,13 +317,13 @@ class ComparePanel(QWidget):
         self.status.setText(f"Saved {saved}")
 
     # ----- actions --------------------------------------------------------------------------
-    def _start(self, coro: Any) -> None:
+    def _start(self, coro: Awaitable[None]) -> None:
         runner = (self._runner or TaskRunner(self.status.setText)).reporting_to(self.status.setText)
         self.pending = runner.spawn(self._guard(coro), "running the benchmark")
         self.cancel_button.setEnabled(True)
         self.refresh()
 
-    async def _guard(self, coro: Any) -> None:
+    async def _guard(self, coro: Awaitable[None]) -> None:
         try:
             await coro
         except RegistryError as exc:
@@ -412,5 +418,5 @@ def _latency_metric(score: str) -> str:
     return "latency_ms"
 
 
-def create(ctx: Any, window: Any) -> QWidget:
-    return ComparePanel(ctx, tasks=getattr(window, "tasks", None))
+def create(ctx: AppContext, window: PanelHost | None) -> QWidget:
+    return ComparePanel(ctx, tasks=window.tasks if window is not None else None)

@@ -6,9 +6,9 @@ Signals are delivered on the UI thread whichever thread published; bursts of reg
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
 
-from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal
+from PySide6.QtCore import QObject, Qt, QThread, QTimer, Signal, SignalInstance
 
 from desktop_registry.services.events import EventHub, Topic
 
@@ -41,7 +41,7 @@ class EventBridge(QObject):
             self._models_written.emit()
 
     @staticmethod
-    def _relay(signal: Any) -> Any:
+    def _relay(signal: SignalInstance) -> Callable[[object], None]:
         return lambda payload: signal.emit(payload)
 
     def flush(self) -> None:

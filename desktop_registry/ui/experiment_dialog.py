@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -34,10 +34,14 @@ from desktop_registry.services.experiments.recipes import (
     CombinationRule,
     ExperimentType,
     GenerationOptions,
+    Recipe,
     parse_recipe,
 )
 from desktop_registry.services.experiments.service import ExperimentService
 from desktop_registry.ui.tasks import TaskRunner
+
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
 
 TYPE_LABELS = {
     ExperimentType.PARAMETER_TUNING: "Parameter tuning",
@@ -93,7 +97,7 @@ class ExperimentDialog(QDialog):
         self._runner = tasks
         self.base = base
         self.created: ModelRecord | None = None
-        self.pending: asyncio.Future[Any] | None = None
+        self.pending: asyncio.Future[None] | None = None
         self.setWindowTitle(f"New experiment from {base.name}")
 
         self.type_box = QComboBox()
@@ -111,9 +115,9 @@ class ExperimentDialog(QDialog):
         self.error = QLabel()
         self.error.setWordWrap(True)
         self.error.setStyleSheet("color: #b00020")
-        self.result = QLabel()
-        self.result.setWordWrap(True)
-        self.result.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.outcome = QLabel()  # not `result`: QDialog.result() is the dialog's exit code
+        self.outcome.setWordWrap(True)
+        self.outcome.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.create_button = QPushButton("Create")
         self.create_button.setDefault(True)
         self.create_button.clicked.connect(self.submit)
@@ -137,7 +141,7 @@ class ExperimentDialog(QDialog):
         layout.addLayout(form)
         layout.addWidget(self.pages, 1)
         layout.addWidget(self.error)
-        layout.addWidget(self.result)
+        layout.addWidget(self.outcome)
         layout.addLayout(buttons)
 
     # ----- pages --------------------------------------------------------------------------
@@ -268,28 +272,28 @@ class ExperimentDialog(QDialog):
         self.pending = runner.spawn(self._create(recipe), "creating the experiment")
 
     def _failed(self, message: str) -> None:
-        self.result.clear()
+        self.outcome.clear()
         self.error.setText(message)
 
-    async def _create(self, recipe: Any) -> None:
+    async def _create(self, recipe: Recipe) -> None:
         self.create_button.setEnabled(False)
-        self.result.setText("Creating…")
+        self.outcome.setText("Creating…")
         try:
             record = await self.service.create(recipe)
         except RegistryError as exc:
             self.error.setText(str(exc))
-            self.result.clear()
+            self.outcome.clear()
             return
         finally:
             self.create_button.setEnabled(True)
         self.created = record
         lineage = " ← ".join(r.name for r in self.service.lineage(record))
-        self.result.setText(f"Created {record.name}.  Lineage: {lineage}")
+        self.outcome.setText(f"Created {record.name}.  Lineage: {lineage}")
         self.mlflow_button.setEnabled(bool(record.parameters.get("mlflow")))
 
 
 def open_experiment_dialog(
-    ctx: Any, parent: QWidget | None, base: ModelRecord, tasks: TaskRunner | None = None
+    ctx: AppContext, parent: QWidget | None, base: ModelRecord, tasks: TaskRunner | None = None
 ) -> ExperimentDialog:
     """Opened from the inspector: a non-modal dialog that creates one experiment from `base`."""
     dialog = ExperimentDialog(ctx.experiments(), base, parent, tasks)

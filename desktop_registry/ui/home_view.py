@@ -5,16 +5,19 @@ Reads counts from the window's model entries; never touches a service itself.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from desktop_registry.ui.model_tree import SOURCE_LABELS
 
+if TYPE_CHECKING:
+    from desktop_registry.ui.main_window import MainWindow
+
 
 class HomeView(QWidget):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__()
         self.window_ = window
         self.title = QLabel()

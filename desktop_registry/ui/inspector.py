@@ -7,14 +7,15 @@ Shows and asks; deleting, unloading, chatting and experiments are done by the wi
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
     QFormLayout,
     QFrame,
     QGridLayout,
     QLabel,
+    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
@@ -29,6 +30,10 @@ from desktop_registry.domain.units import human_bytes
 from desktop_registry.errors import RegistryError
 from desktop_registry.ui.inspector_compatibility import CompatibilitySection, compatibility_of
 from desktop_registry.ui.model_tree import CATEGORY_LABELS
+
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+    from desktop_registry.services.library.compatibility import CompatibilityReport
 
 CATEGORY_ORIGIN = {
     "server": "reported by the server",
@@ -98,7 +103,7 @@ class ModelInspector(QScrollArea):
         self.experiment_button = QPushButton("New experiment…")
         self.experiment_button.setToolTip("Make a variant of this model: options, prompt, …")
         self.mlflow_button = QPushButton("Open in MLflow")
-        self.mlflow_box: Any = None  # the last "Open in MLflow" message box
+        self.mlflow_box: QMessageBox | None = None  # the last "Open in MLflow" message box
         for i, b in enumerate(self._buttons()):
             buttons.addWidget(b, i // 2, i % 2)  # two by two: fits a narrow inspector
             b.setEnabled(False)
@@ -169,9 +174,9 @@ class ModelInspector(QScrollArea):
 
         self.mlflow_box = show_mlflow_location(self, self.record)
 
-    def _emit(self, signal: Signal) -> None:
+    def _emit(self, signal: SignalInstance) -> None:
         if self.record is not None and self.record.id is not None:
-            signal.emit(self.record.id)  # type: ignore[attr-defined]
+            signal.emit(self.record.id)
 
     def _link(self, href: str) -> None:
         if href.startswith("model:"):
@@ -250,7 +255,7 @@ class ModelInspector(QScrollArea):
         self.compat_box.show_pending(record)
 
     # ----- compatibility ------------------------------------------------------------------
-    async def check_compatibility(self, ctx: Any, record: ModelRecord) -> None:
+    async def check_compatibility(self, ctx: AppContext, record: ModelRecord) -> None:
         """Estimate `record` in a worker thread (the first call probes the hardware)."""
         if not record.is_local:
             return
@@ -263,7 +268,7 @@ class ModelInspector(QScrollArea):
         if self.record is record:  # another model may have been selected meanwhile
             self.show_compatibility(report)
 
-    def show_compatibility(self, report: Any, error: str = "") -> None:
+    def show_compatibility(self, report: CompatibilityReport | None, error: str = "") -> None:
         """Fill the Compatibility section from a CompatibilityReport (or say why there is none)."""
         self.compat_box.show_report(report, error)
 

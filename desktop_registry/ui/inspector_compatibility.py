@@ -7,7 +7,7 @@ itself is computed by the compatibility service, off the UI thread, never here.
 from __future__ import annotations
 
 import time
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFormLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
@@ -15,6 +15,15 @@ from PySide6.QtWidgets import QFormLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 from desktop_registry.domain import ModelRecord
 from desktop_registry.errors import StorageError
 from desktop_registry.ui.theme import BADGE
+
+# The compatibility service imports the memory estimator: loaded in the worker thread, not here.
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+    from desktop_registry.services.library.compatibility import (
+        CompatibilityReport,
+        CompatibilityService,
+    )
+    from desktop_registry.services.library.hardware import HardwareProfile
 
 BADGE_KEYS = {"green": "local", "amber": "missing", "red": "error"}  # fit badge → theme colour
 DARK_INK = "#1f2328"
@@ -35,14 +44,14 @@ def badge_ink(background: str) -> str:
     return "white" if on_white >= on_dark else DARK_INK
 
 
-def context_length_of(record: ModelRecord, hardware: Any) -> int:
+def context_length_of(record: ModelRecord, hardware: HardwareProfile) -> int:
     """The context Ollama will load this model with here (see `ollama_load_context`)."""
     from desktop_registry.services.library.compatibility import ollama_load_context
 
     return ollama_load_context(record.parameters, record.details.context_length, hardware)
 
 
-def compatibility_of(ctx: Any, record: ModelRecord) -> Any:
+def compatibility_of(ctx: AppContext, record: ModelRecord) -> CompatibilityReport:
     """A CompatibilityReport for a local model. Run it in a worker thread: the first call imports
     the estimator and probes the hardware. A model the library knows is checked as that entry
     (its catalog figures, smaller siblings as suggestions)."""
@@ -60,7 +69,9 @@ def compatibility_of(ctx: Any, record: ModelRecord) -> Any:
     raise AssertionError("unreachable")
 
 
-def _check(service: Any, record: ModelRecord, hardware: Any) -> Any:
+def _check(
+    service: CompatibilityService, record: ModelRecord, hardware: HardwareProfile
+) -> CompatibilityReport:
     from desktop_registry.services.library.memory_estimate import ModelSpec
 
     context = context_length_of(record, hardware)
@@ -131,7 +142,7 @@ class CompatibilitySection(QWidget):
         else:
             self.set_row("memory", "none here: served remotely by its provider")
 
-    def show_report(self, report: Any, error: str = "") -> None:
+    def show_report(self, report: CompatibilityReport | None, error: str = "") -> None:
         """Fill the section from a CompatibilityReport (or say why there is none)."""
         if error or report is None:
             self.set_row("memory", f"cannot estimate: {error or 'no report'}")

@@ -6,7 +6,7 @@ Observes jobs (live updates plus a light periodic re-read for other processes); 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -16,7 +16,7 @@ from PySide6.QtCore import (
     Qt,
     QTimer,
 )
-from PySide6.QtGui import QColor, QPainter
+from PySide6.QtGui import QCloseEvent, QColor, QPainter
 from PySide6.QtWidgets import (
     QApplication,
     QHBoxLayout,
@@ -38,6 +38,9 @@ from desktop_registry.domain.jobs import JobRecord, JobState
 from desktop_registry.errors import RegistryError
 from desktop_registry.services.jobs.service import JobUpdate
 from desktop_registry.ui.theme import BADGE
+
+if TYPE_CHECKING:
+    from desktop_registry.ui.window_api import WindowServices
 
 # The table stays narrow enough for the work area: a one-word status per row; the full message
 # (an error can be a long sentence with a URL) is the row's tooltip and the line under the table.
@@ -97,12 +100,12 @@ class JobsTable(QAbstractTableModel):
     def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
         return len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> object:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return COLUMNS[section]
         return None
 
-    def data(self, index: Index, role: int = 0) -> Any:
+    def data(self, index: Index, role: int = 0) -> object:
         if not index.isValid():
             return None
         job = self.jobs[index.row()]
@@ -135,7 +138,7 @@ class ProgressDelegate(QStyledItemDelegate):
             super().paint(painter, option, index)
             return
         bar = QStyleOptionProgressBar()
-        bar.rect = QRect(option.rect.adjusted(2, 3, -2, -3))  # type: ignore[attr-defined]
+        bar.rect = QRect(option.rect.adjusted(2, 3, -2, -3))
         bar.minimum, bar.maximum = 0, 100
         bar.progress = int((fraction or 0) * 100)
         bar.text = f"{bar.progress}%"
@@ -145,7 +148,7 @@ class ProgressDelegate(QStyledItemDelegate):
 
 
 class JobsPanel(QWidget):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: WindowServices) -> None:
         super().__init__()
         self.window_ = window
         self.jobs = window.ctx.jobs()
@@ -287,6 +290,6 @@ class JobsPanel(QWidget):
                 self.window_.report(str(exc))
             self.reload()
 
-    def closeEvent(self, event: Any) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         self._unsubscribe()
         super().closeEvent(event)

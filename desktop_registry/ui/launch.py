@@ -8,13 +8,16 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
 
+if TYPE_CHECKING:
+    from desktop_registry.config import Settings
 
-def settings_at_start(prefs: QSettings) -> tuple[Any, list[str]]:
+
+def settings_at_start(prefs: QSettings) -> tuple[Settings, list[str]]:
     """The Settings this start uses (settings.json, after moving into it what an earlier window
     kept in `prefs`; environment variables win), and what the user should be told about them."""
     from desktop_registry.config import Settings, settings_path

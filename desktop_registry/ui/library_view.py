@@ -5,7 +5,7 @@ Shows services' answers; never estimates, pulls or probes hardware itself (the w
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import (
     QAbstractTableModel,
@@ -30,7 +30,13 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_registry.domain.library import LibraryCategory, LibraryQuery, SizeClass
+from desktop_registry.domain.library import (
+    LibraryCategory,
+    LibraryEntry,
+    LibraryQuery,
+    LibraryResult,
+    SizeClass,
+)
 from desktop_registry.errors import RegistryError
 from desktop_registry.services.library.catalog import LibraryService
 from desktop_registry.services.library.comparison import ComparisonService
@@ -44,6 +50,10 @@ from desktop_registry.services.library.recommend import RecommendationService
 from desktop_registry.ui.model_compare_table import BADGE_COLORS, ModelCompareTable
 from desktop_registry.ui.recommend_dialog import RecommendDialog
 
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+    from desktop_registry.ui.window_api import PanelHost, PullOpener
+
 COLUMNS = ("Name", "Params", "Download", "Categories", "Fit", "Memory", "State", "Relevance")
 BADGE_TEXT = {"green": "● fits GPU", "amber": "● slow fit", "red": "● too big"}
 GIB = 1024**3
@@ -52,9 +62,9 @@ GIB = 1024**3
 class LibraryTable(QAbstractTableModel):
     def __init__(self) -> None:
         super().__init__()
-        self.rows: list[tuple[Any, CompatibilityReport | None]] = []  # (LibraryResult, report)
+        self.rows: list[tuple[LibraryResult, CompatibilityReport | None]] = []
 
-    def set_rows(self, rows: list[tuple[Any, CompatibilityReport | None]]) -> None:
+    def set_rows(self, rows: list[tuple[LibraryResult, CompatibilityReport | None]]) -> None:
         self.beginResetModel()
         self.rows = rows
         self.endResetModel()
@@ -65,7 +75,7 @@ class LibraryTable(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
         return len(COLUMNS)
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> object:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return COLUMNS[section]
         return None
@@ -74,7 +84,7 @@ class LibraryTable(QAbstractTableModel):
     def badge(report: CompatibilityReport | None) -> str:
         return "green" if report is None else report.fit.badge
 
-    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> Any:
+    def data(self, index: QModelIndex | QPersistentModelIndex, role: int = 0) -> object:
         if not index.isValid():
             return None
         result, report = self.rows[index.row()]
@@ -117,7 +127,7 @@ class LibraryView(QWidget):
         recommendations: RecommendationService,
         comparison: ComparisonService,
         *,
-        window: Any = None,
+        window: PullOpener | None = None,
         hardware: HardwareProfile | None = None,
     ) -> None:
         super().__init__()
@@ -131,7 +141,7 @@ class LibraryView(QWidget):
         self.search.setPlaceholderText("Search models: name, family, description, tags…")
         self.category = self._combo("any category", [(c.value.replace("_", " "), c) for c in LibraryCategory])  # fmt: skip
         self.capability = self._combo("any capability", [(c, c) for c in ("completion", "tools", "vision", "embedding", "thinking", "insert")])  # fmt: skip
-        self.size = self._combo("any size", [(s.value, s) for s in SizeClass])
+        self.size_filter = self._combo("any size", [(s.value, s) for s in SizeClass])
         self.installed = self._combo("installed or not", [("installed", True), ("not installed", False)])  # fmt: skip
         self.where = self._combo("local and remote", [("local", False), ("remote", True)])
         self.ctx = QSpinBox()
@@ -157,7 +167,7 @@ class LibraryView(QWidget):
         self.compare_table.setVisible(False)
         filters = QHBoxLayout()
         filters.addWidget(self.search, 3)
-        for widget in (self.category, self.capability, self.size, self.installed, self.where, self.ctx):  # fmt: skip
+        for widget in (self.category, self.capability, self.size_filter, self.installed, self.where, self.ctx):  # fmt: skip
             filters.addWidget(widget)
         actions = QHBoxLayout()
         actions.addWidget(self.status, 1)
@@ -175,14 +185,14 @@ class LibraryView(QWidget):
         self._debounce.setInterval(150)
         self._debounce.timeout.connect(self.refresh)
         self.search.textChanged.connect(lambda _t: self._debounce.start())
-        for combo in (self.category, self.capability, self.size, self.installed, self.where):
+        for combo in (self.category, self.capability, self.size_filter, self.installed, self.where):
             combo.currentIndexChanged.connect(lambda _i: self.refresh())
         self.ctx.valueChanged.connect(lambda _v: self._debounce.start())
         self.table.selectionModel().selectionChanged.connect(lambda *_: self._update_buttons())
         self.refresh()
 
     @staticmethod
-    def _combo(label: str, items: list[tuple[str, Any]]) -> QComboBox:
+    def _combo(label: str, items: list[tuple[str, object]]) -> QComboBox:
         combo = QComboBox()
         combo.addItem(label, None)
         for text, value in items:
@@ -194,7 +204,7 @@ class LibraryView(QWidget):
             text=self.search.text(),
             category=self.category.currentData(),
             capability=self.capability.currentData(),
-            size_class=self.size.currentData(),
+            size_class=self.size_filter.currentData(),
             installed=self.installed.currentData(),
             remote=self.where.currentData(),
             limit=200,
@@ -203,7 +213,7 @@ class LibraryView(QWidget):
     def refresh(self) -> None:
         try:
             results = self.library.search(self.query())
-            rows = []
+            rows: list[tuple[LibraryResult, CompatibilityReport | None]] = []
             for result in results:
                 report = None
                 if not result.entry.remote:
@@ -222,7 +232,7 @@ class LibraryView(QWidget):
         self.status.setText(f"{summary}\n{stale}" if stale else summary)
         self._update_buttons()
 
-    def selected_entries(self) -> list[Any]:
+    def selected_entries(self) -> list[LibraryEntry]:
         rows = sorted({i.row() for i in self.table.selectionModel().selectedRows()})
         return [self.table_model.rows[r][0].entry for r in rows]
 
@@ -240,9 +250,8 @@ class LibraryView(QWidget):
 
     def request_pull(self, name: str) -> None:
         self.pull_requested.emit(name)
-        opener = getattr(self.window_ref, "open_pull_dialog", None)
-        if callable(opener):
-            opener(name)
+        if self.window_ref is not None:
+            self.window_ref.open_pull_dialog(name)
         else:
             self.status.setText(
                 f"Pull {name}: run `ollama pull {name}` (no pull dialog in this window)"
@@ -268,7 +277,7 @@ class LibraryView(QWidget):
         return dialog
 
 
-def create(ctx: Any, window: Any) -> QWidget:
+def create(ctx: AppContext, window: PanelHost | None) -> QWidget:
     library = ctx.library()
     compatibility = CompatibilityService(ctx.hardware(), library)
     recommendations = RecommendationService(library, compatibility)

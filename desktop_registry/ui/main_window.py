@@ -3,14 +3,15 @@
 Shows state and sends intents to services on the qasync loop; never blocks it, never shows a
 traceback (errors go to the status bar or a dialog). Its parts live beside it: window_menus.py
 (menu bar), work_tabs.py (tabs), model_actions.py (the selected model's commands) and
-source_status.py (Ollama banner, GitHub token, last sync).
+source_status.py (Ollama banner, GitHub token, last sync). What the tabs, panels and dialogs it
+opens may use of it is named in window_api.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import gc
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
@@ -41,6 +42,16 @@ from desktop_registry.ui.theme import apply_theme
 from desktop_registry.ui.window_menus import build_menus
 from desktop_registry.ui.work_tabs import WorkTabs
 
+# Tabs and dialogs are imported when first opened: the window must show fast.
+if TYPE_CHECKING:
+    from desktop_registry.services.serving.service import ServingService
+    from desktop_registry.ui.chat_pane import ChatPane
+    from desktop_registry.ui.jobs_view import JobsPanel
+    from desktop_registry.ui.pull_dialog import PullDialog
+    from desktop_registry.ui.settings_dialog import SettingsDialog
+    from desktop_registry.ui.side_by_side_chat import SideBySideChat
+    from desktop_registry.ui.window_api import OllamaServer
+
 
 def settle_heap() -> None:
     """Once the window is up, freeze what is alive (modules, widgets, the registry's entries all
@@ -58,8 +69,7 @@ class MainWindow(QMainWindow):
         self.closed = asyncio.Event()
         self.tasks = TaskRunner(self.report)
         self.entries: list[ModelEntry] = []
-        self._serving: Any = None
-        self._ollama: Any = None
+        self._serving: ServingService | None = None
         self.sources = SourceStatus(self)
         self.model_actions = ModelActions(self)
         self.setWindowTitle("Desktop Registry")
@@ -104,7 +114,7 @@ class MainWindow(QMainWindow):
         self._restore_state()
 
     @property
-    def _jobs_panel(self) -> Any:
+    def _jobs_panel(self) -> JobsPanel | None:
         """The Jobs tab while it is open, else None."""
         return self.tabs.jobs_panel
 
@@ -144,12 +154,16 @@ class MainWindow(QMainWindow):
         self.status.showMessage(message, 15000)
 
     # ----- services ----------------------------------------------------------------------
-    def serving(self) -> Any:
+    def serving(self) -> ServingService:
         if self._serving is None:
             self._serving = self.ctx.serving()
         return self._serving
 
-    def ollama(self) -> Any:
+    def serving_if_built(self) -> ServingService | None:
+        """The serving service once a chat has built it (building it imports the SDKs), else None."""
+        return self._serving
+
+    def ollama(self) -> OllamaServer:
         return self.ctx.ollama()  # built once per context, rebuilt when the URL changes
 
     def retry_ollama(self) -> None:
@@ -217,19 +231,19 @@ class MainWindow(QMainWindow):
     def show_jobs(self) -> None:
         self.tabs.show_jobs()
 
-    def open_pull(self, name: str = "") -> Any:
+    def open_pull(self, name: str = "") -> PullDialog:
         from desktop_registry.ui.pull_dialog import PullDialog
 
         dialog = PullDialog(self, name)
         dialog.show()
         return dialog
 
-    def open_pull_dialog(self, name: str) -> Any:
+    def open_pull_dialog(self, name: str) -> PullDialog:
         """The Library panel's Pull button: the same dialog, the model's name filled in."""
         return self.open_pull(name)
 
     # ----- chats -------------------------------------------------------------------------
-    def chat_with(self, model_id: int | None) -> Any:
+    def chat_with(self, model_id: int | None) -> ChatPane:
         from desktop_registry.ui.chat_pane import ChatPane
 
         name = ""
@@ -240,7 +254,7 @@ class MainWindow(QMainWindow):
         pane.input.prompt.setFocus()
         return pane
 
-    def open_compare(self, names: list[str] | None = None) -> Any:
+    def open_compare(self, names: list[str] | None = None) -> SideBySideChat:
         from desktop_registry.ui.side_by_side_chat import SideBySideChat
 
         view = SideBySideChat(self, names)
@@ -257,8 +271,9 @@ class MainWindow(QMainWindow):
         if ok:
             self.open_conversation(chats[labels.index(chosen)].id or 0)
 
-    def open_conversation(self, conversation_id: int) -> Any:
+    def open_conversation(self, conversation_id: int) -> ChatPane | SideBySideChat:
         conversation = self.ctx.conversations().get(conversation_id)
+        view: ChatPane | SideBySideChat
         if len(conversation.models) > 1:
             view = self.open_compare(conversation.models)
         else:
@@ -268,7 +283,7 @@ class MainWindow(QMainWindow):
         return view
 
     # ----- settings and theme ------------------------------------------------------------
-    def open_settings(self) -> Any:
+    def open_settings(self) -> SettingsDialog:
         from desktop_registry.ui.settings_dialog import SettingsDialog
 
         dialog = SettingsDialog(self)
@@ -292,7 +307,6 @@ class MainWindow(QMainWindow):
             return
         if self.ctx.settings.ollama_url != before:
             self._serving = None
-            self._ollama = None
             self.retry_ollama()
         if change.notes:
             self.report(" ".join(change.notes))

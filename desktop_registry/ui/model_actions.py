@@ -6,21 +6,26 @@ Asks before anything destructive; failures go to the window's status bar, never 
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QGuiApplication
 from PySide6.QtWidgets import QMessageBox
 
 from desktop_registry.errors import RegistryError
 
+if TYPE_CHECKING:
+    from desktop_registry.ui.experiment_dialog import ExperimentDialog
+    from desktop_registry.ui.inspector import ModelInspector
+    from desktop_registry.ui.main_window import MainWindow
+
 
 class ModelActions:
     """The selected model's commands for `window` (a MainWindow: ctx, inspector, browser)."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
 
-    def connect(self, inspector: Any) -> None:
+    def connect(self, inspector: ModelInspector) -> None:
         window = self.window
         inspector.copy_requested.connect(self.copy_name)
         inspector.delete_requested.connect(
@@ -100,7 +105,7 @@ class ModelActions:
         self.window.report(f"Unloaded {record.name} from memory.")
         await self.memory_state(model_id)
 
-    def new_experiment(self, model_id: int) -> Any:
+    def new_experiment(self, model_id: int) -> ExperimentDialog | None:
         """The "New experiment…" dialog for a base; the tree shows the variant when it closes."""
         from desktop_registry.ui.experiment_dialog import open_experiment_dialog
 
@@ -114,7 +119,7 @@ class ModelActions:
         dialog.finished.connect(lambda _result: self._experiment_closed(dialog))
         return dialog
 
-    def _experiment_closed(self, dialog: Any) -> None:
+    def _experiment_closed(self, dialog: ExperimentDialog) -> None:
         created = dialog.created
         if created is None or created.id is None:
             return

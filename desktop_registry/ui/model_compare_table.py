@@ -62,6 +62,9 @@ class ModelCompareTable(QTableWidget):
     def cell_text(self, row_label: str, model: str) -> str:
         """What the table shows for one row and model (tests and the inspector read it)."""
         labels = [self.verticalHeaderItem(r).text() for r in range(self.rowCount())]
-        names = [self.horizontalHeaderItem(c).text() for c in range(self.columnCount())]
+        names = [
+            h.text() if (h := self.horizontalHeaderItem(c)) is not None else ""
+            for c in range(self.columnCount())
+        ]
         item = self.item(labels.index(row_label), names.index(model))
         return item.text() if item is not None else ""

@@ -7,7 +7,6 @@ never reads the database itself (the window hands it `ModelEntry` rows).
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from PySide6.QtCore import (
     QAbstractItemModel,
@@ -220,12 +219,12 @@ class ModelTreeModel(QAbstractItemModel):
     def hasChildren(self, parent: ModelIndexArg = QModelIndex()) -> bool:  # noqa: B008
         return self.rowCount(parent) > 0
 
-    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> Any:
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = 0) -> object:
         if role == Qt.ItemDataRole.DisplayRole and orientation == Qt.Orientation.Horizontal:
             return COLUMNS[section]
         return None
 
-    def data(self, index: ModelIndexArg, role: int = 0) -> Any:
+    def data(self, index: ModelIndexArg, role: int = 0) -> object:
         if not index.isValid():
             return None
         node = self.node(index)

@@ -5,9 +5,10 @@ The pull runs as a job (services/jobs/); closing the dialog never stops it.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QCompleter,
     QDialog,
@@ -26,6 +27,9 @@ from desktop_registry.domain.units import human_bytes, human_duration
 from desktop_registry.errors import RegistryError
 from desktop_registry.services.jobs.service import JobUpdate
 
+if TYPE_CHECKING:
+    from desktop_registry.ui.window_api import DialogOwner
+
 
 def library_names() -> list[str]:
     """Pullable names from the curated library catalog, when the library feature is installed."""
@@ -41,8 +45,8 @@ def library_names() -> list[str]:
 
 
 class PullDialog(QDialog):
-    def __init__(self, window: Any, name: str = "") -> None:
-        super().__init__(window)
+    def __init__(self, window: DialogOwner, name: str = "") -> None:
+        super().__init__(window.window())
         self.window_ = window
         self.setWindowTitle("Pull a model")
         self.setMinimumWidth(560)
@@ -184,6 +188,6 @@ class PullDialog(QDialog):
         self._unsubscribe()
         super().done(result)
 
-    def closeEvent(self, event: Any) -> None:
+    def closeEvent(self, event: QCloseEvent) -> None:
         self._unsubscribe()
         super().closeEvent(event)

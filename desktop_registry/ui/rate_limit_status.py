@@ -5,12 +5,15 @@ Reads the serving service's read-only snapshot on a timer; hidden until a reques
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QLabel
 
 from desktop_registry.domain.rate_limits import RateLimitSnapshot
+
+if TYPE_CHECKING:
+    from desktop_registry.ui.main_window import MainWindow
 
 
 def describe(snapshot: RateLimitSnapshot) -> str:
@@ -26,7 +29,7 @@ def describe(snapshot: RateLimitSnapshot) -> str:
 class RateLimitLabel(QLabel):
     """Sits beside the GitHub Models token label in `window`'s status bar."""
 
-    def __init__(self, window: Any, interval_ms: int = 2000) -> None:
+    def __init__(self, window: MainWindow, interval_ms: int = 2000) -> None:
         super().__init__("")
         self.window_ = window
         self.setContentsMargins(8, 0, 8, 0)
@@ -39,7 +42,7 @@ class RateLimitLabel(QLabel):
     def refresh(self) -> None:
         # The window builds serving at the first chat (that imports the SDKs, seconds); before
         # that nothing here has called GitHub Models, so there is nothing to show.
-        serving = getattr(self.window_, "_serving", None)
+        serving = self.window_.serving_if_built()
         self.show_snapshot(serving.rate_limit() if serving is not None else None)
 
     def show_snapshot(self, snapshot: RateLimitSnapshot | None) -> None:

@@ -44,16 +44,16 @@ class RecommendDialog(QDialog):
         super().__init__(parent)
         self.service = service
         self.hardware = hardware
-        self.result: RecommendationSet | None = None
+        self.recommended: RecommendationSet | None = None  # not `result`: QDialog.result()
         self.setWindowTitle("Recommend a model")
         self.resize(1180, 460)
         self.task = QComboBox()
         for key, profile in TASKS.items():
             self.task.addItem(profile.label, key)
-        self.size = QComboBox()
-        self.size.addItem("any size", None)
+        self.size_filter = QComboBox()  # not `size`: QWidget.size()
+        self.size_filter.addItem("any size", None)
         for cls in SizeClass:
-            self.size.addItem(cls.value, cls)
+            self.size_filter.addItem(cls.value, cls)
         self.run_button = QPushButton("Recommend")
         self.run_button.clicked.connect(self.run)
         self.pull_button = QPushButton("Pull selected")
@@ -73,7 +73,13 @@ class RecommendDialog(QDialog):
         self.excluded = QLabel()
         self.excluded.setWordWrap(True)
         top = QHBoxLayout()
-        for widget in (QLabel("Task"), self.task, QLabel("Size"), self.size, self.run_button):
+        for widget in (
+            QLabel("Task"),
+            self.task,
+            QLabel("Size"),
+            self.size_filter,
+            self.run_button,
+        ):
             top.addWidget(widget)
         top.addStretch(1)
         top.addWidget(self.pull_button)
@@ -85,15 +91,15 @@ class RecommendDialog(QDialog):
 
     def run(self) -> None:
         try:
-            self.result = self.service.recommend(
+            self.recommended = self.service.recommend(
                 str(self.task.currentData()),
                 hardware=self.hardware,
-                preferred_size=self.size.currentData(),
+                preferred_size=self.size_filter.currentData(),
             )
         except RegistryError as exc:
             self.summary.setText(str(exc))
             return
-        result = self.result
+        result = self.recommended
         self.summary.setText(f"{result.hardware} · context {result.context_length} tokens")
         self.table.setRowCount(len(result.recommendations))
         for row, rec in enumerate(result.recommendations):
@@ -123,7 +129,7 @@ class RecommendDialog(QDialog):
 
     def _pull(self) -> None:
         rows = self.table.selectionModel().selectedRows()
-        if self.result is None or not rows:
+        if self.recommended is None or not rows:
             self.summary.setText("Select a recommended model to pull.")
             return
-        self.pull_requested.emit(self.result.recommendations[rows[0].row()].model)
+        self.pull_requested.emit(self.recommended.recommendations[rows[0].row()].model)

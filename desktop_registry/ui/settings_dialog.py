@@ -6,7 +6,7 @@ reads too). Secrets go to the keyring through TokenStore/EndpointStore only; nev
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,10 +29,13 @@ from desktop_registry.errors import RegistryError
 from desktop_registry.services.settings.ollama_check import check_ollama
 from desktop_registry.ui.theme import THEMES
 
+if TYPE_CHECKING:
+    from desktop_registry.ui.window_api import SettingsOwner
+
 
 class SettingsDialog(QDialog):
-    def __init__(self, window: Any) -> None:
-        super().__init__(window)
+    def __init__(self, window: SettingsOwner) -> None:
+        super().__init__(window.window())
         self.window_ = window
         ctx = window.ctx
         self.store = ctx.settings_store()
@@ -242,7 +245,7 @@ class SettingsDialog(QDialog):
     # ----- save --------------------------------------------------------------------------
     def save(self) -> None:
         """Check everything first (the store names what is wrong), then save what was edited."""
-        edited: dict[str, Any] = {}
+        edited: dict[str, str | int] = {}
         mlflow_uri = self.mlflow_uri.text().strip()
         if mlflow_uri != self._shown("mlflow_tracking_uri"):
             edited["mlflow_tracking_uri"] = mlflow_uri  # empty: back to mlflow.db

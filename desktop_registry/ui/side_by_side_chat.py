@@ -8,7 +8,7 @@ before starting the next. A column added mid-conversation starts from the conver
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -26,11 +26,15 @@ from desktop_registry.errors import RegistryError
 from desktop_registry.ui.chat_pane import PromptBox
 from desktop_registry.ui.chat_widgets import ChatColumn, ChatOptions, ModelPicker
 
+if TYPE_CHECKING:
+    from desktop_registry.domain.entries import ModelEntry
+    from desktop_registry.ui.window_api import ChatHost
+
 MIN_MODELS, MAX_MODELS = 2, 4
 
 
 class CompareSlot(QWidget):
-    def __init__(self, entries: list[Any], model_name: str) -> None:
+    def __init__(self, entries: list[ModelEntry], model_name: str) -> None:
         super().__init__()
         self.picker = ModelPicker(entries)
         if model_name:
@@ -43,11 +47,11 @@ class CompareSlot(QWidget):
 
 
 class SideBySideChat(QWidget):
-    def __init__(self, window: Any, model_names: list[str] | None = None) -> None:
+    def __init__(self, window: ChatHost, model_names: list[str] | None = None) -> None:
         super().__init__()
         self.window_ = window
         self.conversation = Conversation()
-        self.task: asyncio.Task[Any] | None = None
+        self.task: asyncio.Task[list[SavedMessage]] | None = None
         self.busy = False  # replies streaming: columns can be neither added nor removed
         self.slots: list[CompareSlot] = []
         self.columns = QSplitter(Qt.Orientation.Horizontal)

@@ -6,7 +6,8 @@ Shows state and sends intents to VersionService; switches run off the UI thread 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Callable, Coroutine
+from typing import TYPE_CHECKING, Any, ParamSpec
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
@@ -30,6 +31,12 @@ from desktop_registry.errors import RegistryError
 from desktop_registry.services.versions.service import VersionService
 from desktop_registry.ui.tasks import TaskRunner
 
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+    from desktop_registry.ui.window_api import PanelHost
+
+P = ParamSpec("P")
+
 VERSION_COLUMNS = ("Version", "Model", "Checkpoint digest", "MLflow version", "")
 
 
@@ -42,7 +49,7 @@ class SlotsView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.service = service
-        self.pending: asyncio.Future[Any] | None = None
+        self.pending: asyncio.Future[None] | None = None
         self.versions: list[SlotVersion] = []
 
         self.slot_list = QListWidget()
@@ -153,7 +160,7 @@ class SlotsView(QWidget):
             )
 
     # ----- intents ------------------------------------------------------------------------
-    def _start(self, coro: Any) -> None:
+    def _start(self, coro: Coroutine[Any, Any, None]) -> None:
         self.pending = self.tasks.spawn(coro, "changing the active version")
 
     def select_version(self, version: str) -> None:
@@ -185,7 +192,9 @@ class SlotsView(QWidget):
             acknowledge_reindex=self.reindex.isChecked(),
         )
 
-    async def _run(self, done: str, func: Any, *args: Any, **kwargs: Any) -> None:
+    async def _run(
+        self, done: str, func: Callable[P, object], *args: P.args, **kwargs: P.kwargs
+    ) -> None:
         self.switch_button.setEnabled(False)
         self.rollback_button.setEnabled(False)
         self.status.setText("Working…")
@@ -201,5 +210,5 @@ class SlotsView(QWidget):
             self.show_slot()
 
 
-def create(ctx: Any, window: Any) -> QWidget:
-    return SlotsView(ctx.versions(), tasks=getattr(window, "tasks", None))
+def create(ctx: AppContext, window: PanelHost | None) -> QWidget:
+    return SlotsView(ctx.versions(), tasks=window.tasks if window is not None else None)

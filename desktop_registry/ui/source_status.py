@@ -4,12 +4,15 @@ and rate limits, the last successful sync. Reads and shows; never syncs or chang
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton
 
 from desktop_registry.domain.jobs import JobState
 from desktop_registry.errors import RegistryError
+
+if TYPE_CHECKING:
+    from desktop_registry.ui.main_window import MainWindow
 
 TOKEN_ORIGIN = {"env": "token from env", "keyring": "token in keyring", "file": "token in file"}
 
@@ -35,7 +38,7 @@ class SourceStatus:
     """Checks the sources for `window` (a MainWindow) and writes the answers to its banner and
     status bar."""
 
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.ollama_ok: bool | None = None
 

@@ -8,11 +8,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Any, TypeVar
 
 from desktop_registry.errors import RegistryError
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class TaskRunner:
@@ -29,7 +30,7 @@ class TaskRunner:
         a panel's or a dialog's own message line, where the user is looking."""
         return TaskRunner(report, self.tasks)
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], what: str = "") -> asyncio.Task[Any]:
+    def spawn(self, coro: Coroutine[Any, Any, T], what: str = "") -> asyncio.Task[T]:
         task = asyncio.ensure_future(coro)
         self.tasks.add(task)
         task.add_done_callback(lambda t: self._done(t, what))

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu
 
+if TYPE_CHECKING:
+    from desktop_registry.ui.main_window import MainWindow
+
 
 def add_action(
-    window: QMainWindow, menu: QMenu, text: str, slot: Callable[[], Any], shortcut: str = ""
+    window: QMainWindow, menu: QMenu, text: str, slot: Callable[[], object], shortcut: str = ""
 ) -> QAction:
     action = QAction(text, window)
     if shortcut:
@@ -24,7 +27,7 @@ def add_action(
     return action
 
 
-def build_menus(window: Any) -> None:
+def build_menus(window: MainWindow) -> None:
     """File, Registry, Chat and View menus on `window` (a MainWindow)."""
     bar = window.menuBar()
     file = bar.addMenu("&File")

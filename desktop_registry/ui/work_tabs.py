@@ -6,18 +6,22 @@ fails to build shows why in its tab instead of taking the window down.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QTabWidget, QWidget
 
 from desktop_registry.ui import panels
 
+if TYPE_CHECKING:
+    from desktop_registry.ui.jobs_view import JobsPanel
+    from desktop_registry.ui.main_window import MainWindow
+
 MAX_TITLE = 28  # characters of a chat's tab title; the whole title is its tooltip
 
 
 class WorkTabs(QTabWidget):
-    def __init__(self, window: Any) -> None:
+    def __init__(self, window: MainWindow) -> None:
         super().__init__()
         self.window_ = window
         self.setTabsClosable(True)
@@ -26,7 +30,7 @@ class WorkTabs(QTabWidget):
         # Short fixed titles are never elided ("Ho…" helps nobody); long chat titles are
         # shortened one by one in set_title, and the bar scrolls when tabs do not fit.
         self.setElideMode(Qt.TextElideMode.ElideNone)
-        self.jobs_panel: Any = None
+        self.jobs_panel: JobsPanel | None = None
         self._panels: dict[int, panels.PanelFactory] = {}  # tab index → factory, not built yet
 
     def add_fixed(self, widget: QWidget, title: str) -> int:
@@ -56,7 +60,7 @@ class WorkTabs(QTabWidget):
         self.setTabText(index, short)
         self.setTabToolTip(index, title if short != title else "")
 
-    def show_jobs(self) -> Any:
+    def show_jobs(self) -> JobsPanel:
         if self.jobs_panel is None:
             from desktop_registry.ui.jobs_view import JobsPanel
 
@@ -96,7 +100,7 @@ class WorkTabs(QTabWidget):
         if old is not None:
             old.deleteLater()
 
-    def _panel_widgets(self) -> list[Any]:
+    def _panel_widgets(self) -> list[QWidget | None]:
         closable = (self.jobs_panel, self.window_.home)
         out = []
         for i in range(self.count()):

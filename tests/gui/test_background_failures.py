@@ -57,7 +57,7 @@ def test_an_unforeseen_error_in_the_experiment_service_is_shown_in_the_dialog(
     until(loop, lambda: dialog.error.text() != "")
     assert "while creating the experiment" in dialog.error.text()
     assert "RuntimeError: disk on fire" in dialog.error.text()
-    assert dialog.result.text() == ""  # not left on "Creating…"
+    assert dialog.outcome.text() == ""  # not left on "Creating…"
     assert dialog.create_button.isEnabled()
     assert repo.count() == 1
 
@@ -79,7 +79,7 @@ def test_an_adapter_file_that_cannot_be_read_is_named_and_the_dialog_is_not_stuc
     until(loop, lambda: dialog.pending is not None and dialog.pending.done())
     run(loop, source.aclose())
     assert dialog.error.text().startswith(f"Cannot read {Path('/proc/self/mem').resolve()}: ")
-    assert dialog.result.text() == ""
+    assert dialog.outcome.text() == ""
     assert dialog.create_button.isEnabled()
     assert repo.count() == 1
 

@@ -60,5 +60,5 @@ def test_an_ensemble_made_in_the_dialog_is_registered_with_its_lineage(repo, qtb
         "phi:2.7b",
         "qwen3:8b",
     ]
-    assert "Created trio" in dialog.result.text()
+    assert "Created trio" in dialog.outcome.text()
     assert mlflow_location_text(record) == "trio is not tracked in MLflow."

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QPointF, Qt
@@ -317,4 +316,4 @@ def colour(index: int) -> QColor:
     return QColor(COLORS[index % len(COLORS)])
 
 
-__all__: list[Any] = ["BarChart", "DistributionChart", "HistoryChart", "ScatterChart", "colour"]
+__all__: list[str] = ["BarChart", "DistributionChart", "HistoryChart", "ScatterChart", "colour"]
