@@ -9,10 +9,11 @@ Never prints a traceback for an expected failure, and never prints a secret.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from desktop_registry.commands import (
     chat,
@@ -51,8 +52,16 @@ COMMANDS = (
 )
 
 
+class CommandLineParser(argparse.ArgumentParser):
+    """argparse, but a usage error exits 1 (a user error): 2 means a model server failed."""
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(1, f"{self.prog}: error: {message}\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = CommandLineParser(
         prog="desktop-registry-cli",
         description="Desktop Registry from the command line: sync, list and inspect your models.",
     )
@@ -67,18 +76,32 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
-    from desktop_registry.config import Settings
+    from desktop_registry.config import load_settings
 
     overrides: dict[str, Any] = {}
     url = getattr(args, "sub_ollama_url", None) or args.ollama_url
     if url:
         overrides["ollama_url"] = url
-    return Settings(**overrides)
+    return load_settings(**overrides)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    try:
+        return _run(args)
+    except KeyboardInterrupt:  # also during the first start's migrations
+        print("interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        # The reader went away (`… | head`): stop quietly, as ls and ollama do. Point stdout
+        # at /dev/null so the interpreter's own flush at exit does not complain again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
+
+
+def _run(args: argparse.Namespace) -> int:
     handler: Handler = args.func
     from desktop_registry.app import build_context
 
@@ -92,9 +115,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except RegistryError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return exc.exit_code
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
     finally:
         ctx.close()
 

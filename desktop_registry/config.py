@@ -24,6 +24,8 @@ from pydantic_settings import (
     SettingsConfigDict,
 )
 
+from desktop_registry.errors import UserInputError
+
 log = logging.getLogger(__name__)
 
 APP_NAME = "DesktopRegistry"
@@ -165,8 +167,34 @@ class Settings(BaseSettings):
         return self.home / "registry.db"
 
     def ensure_home(self) -> Path:
-        self.home.mkdir(parents=True, exist_ok=True)
+        """The data folder, made if missing; a UserInputError when it cannot be one."""
+        try:
+            self.home.mkdir(parents=True, exist_ok=True)
+            if not os.access(self.home, os.W_OK | os.X_OK):
+                raise PermissionError(13, "Permission denied")
+        except OSError as exc:
+            what = "is a file, not a folder" if self.home.is_file() else exc.strerror or str(exc)
+            raise UserInputError(
+                f"The data folder {self.home} cannot be used: {what}. Point DESKTOP_REGISTRY_HOME "
+                "(or `config set home`) at a folder you can write to."
+            ) from None
         return self.home
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from the environment, settings.json and `overrides`; a value that does not
+    validate (a bad OLLAMA_HOST, say) is a UserInputError naming the setting and its source."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as exc:
+        problems = []
+        for error in exc.errors():
+            key = ".".join(str(part) for part in error["loc"]) or "settings"
+            variable = VARIABLES_LAST.get(key) if key in VARIABLES_LAST else None
+            source = f" (from {variable} or DESKTOP_REGISTRY_{key.upper()})" if variable else ""
+            message = str(error["msg"]).removeprefix("Value error, ")
+            problems.append(f"{key}{source}: {message}")
+        raise UserInputError("Settings are not valid: " + "; ".join(problems) + ".") from None
 
 
 # ----- where values come from -----------------------------------------------------------------

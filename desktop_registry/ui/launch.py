@@ -6,12 +6,13 @@ Never does slow work before the window is shown; one qasync loop per QApplicatio
 from __future__ import annotations
 
 import asyncio
+import signal
 import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QSettings, QTimer
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 if TYPE_CHECKING:
     from desktop_registry.config import Settings
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 def settings_at_start(prefs: QSettings) -> tuple[Settings, list[str]]:
     """The Settings this start uses (settings.json, after moving into it what an earlier window
     kept in `prefs`; environment variables win), and what the user should be told about them."""
-    from desktop_registry.config import Settings, settings_path
+    from desktop_registry.config import load_settings, settings_path
     from desktop_registry.services.settings.store import SettingsStore
     from desktop_registry.ui.settings_migration import migrate_window_settings
 
@@ -29,7 +30,18 @@ def settings_at_start(prefs: QSettings) -> tuple[Settings, list[str]]:
     problem = store.problem()  # a broken file: the defaults are used, and the user is told
     if problem:
         notes.append(problem)
-    return Settings(), notes
+    return load_settings(), notes
+
+
+def close_on_interrupt(window: QWidget) -> QTimer:
+    """Ctrl+C in the terminal closes the window the way its close button does (jobs become
+    resumable, clients close) instead of a KeyboardInterrupt traceback while it keeps running.
+    Python runs signal handlers only when it has control, so a timer hands it control."""
+    signal.signal(signal.SIGINT, lambda _signum, _frame: QTimer.singleShot(0, window.close))
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(250)
+    return wake
 
 
 def run_gui(argv: Sequence[str]) -> int:
@@ -61,6 +73,7 @@ def run_gui(argv: Sequence[str]) -> int:
     )
     window.show()
     window.start()
+    close_on_interrupt(window)
     if notes:  # after start's own status-bar messages, so it is the one left showing
         QTimer.singleShot(0, lambda: window.report(" ".join(notes)))
     with loop:

@@ -161,10 +161,9 @@ class SettingsDialog(QDialog):
 
     # ----- Ollama ------------------------------------------------------------------------
     async def test_ollama(self) -> bool:
-        url = normalise_ollama_host(self.ollama_url.text())
-        self.test_result.setText(f"Testing {url}…")
+        self.test_result.setText(f"Testing {self.ollama_url.text().strip()}…")
         try:
-            found = await check_ollama(url)
+            found = await check_ollama(self.ollama_url.text())
         except RegistryError as exc:
             self.test_result.setText(str(exc))
             return False
@@ -251,7 +250,11 @@ class SettingsDialog(QDialog):
             edited["mlflow_tracking_uri"] = mlflow_uri  # empty: back to mlflow.db
         if self.eval_concurrency.value() != self.shown["eval_concurrency"].value:
             edited["eval_concurrency"] = self.eval_concurrency.value()
-        ollama_url = normalise_ollama_host(self.ollama_url.text())
+        try:
+            ollama_url = normalise_ollama_host(self.ollama_url.text())
+        except ValueError as exc:
+            self.message.setText(f"Ollama URL: {exc}.")
+            return
         try:
             for key, value in {**edited, "ollama_url": ollama_url}.items():
                 if value != "":

@@ -155,3 +155,21 @@ def test_settings_test_button_checks_the_ollama_url_and_save_switches_to_it(
     assert window.ctx.settings.ollama_url == emulator.url
     assert Settings().theme == "dark"  # in settings.json, where the next start reads it
     assert window.prefs.value("theme") is None  # QSettings keeps only the window's layout
+
+
+def test_a_malformed_ollama_url_in_settings_is_called_invalid_not_not_running(
+    open_window, loop, emulator
+):
+    window = open_window(emulator.url)
+    dialog = window.open_settings()
+    dialog.ollama_url.setText("localhost:99999")
+    dialog.test_button.click()
+    until(loop, lambda: "not a valid Ollama URL" in dialog.test_result.text())
+    assert "port '99999'" in dialog.test_result.text()
+    assert "not running" not in dialog.test_result.text()
+    dialog.save()
+    assert dialog.message.text() == (
+        "Ollama URL: port '99999' is not a port number from 1 to 65535."
+    )
+    assert dialog.isVisible()  # nothing was saved; the user can correct it
+    assert window.ctx.settings.ollama_url == emulator.url
