@@ -10,6 +10,7 @@ import sys
 from collections.abc import Coroutine, Sequence
 from typing import Any, TextIO, TypeVar
 
+from desktop_registry.domain.text import shown_safely
 from desktop_registry.errors import UserInputError
 
 T = TypeVar("T")
@@ -30,6 +31,7 @@ def print_table(
     rows: Sequence[Sequence[str]], headers: Sequence[str], out: TextIO | None = None
 ) -> None:
     out = out or sys.stdout
+    rows = [[shown_safely(cell) for cell in row] for row in rows]  # a server's names, escaped
     widths = [len(h) for h in headers]
     for row in rows:
         widths = [max(w, len(c)) for w, c in zip(widths, row, strict=True)]

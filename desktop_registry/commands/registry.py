@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from desktop_registry.commands.output import print_json, print_table
 from desktop_registry.domain.categories import Category
 from desktop_registry.domain.enums import Kind, Source
+from desktop_registry.domain.text import shown_safely
 from desktop_registry.domain.units import human_bytes
 
 if TYPE_CHECKING:
@@ -89,7 +90,7 @@ def cmd_show(args: argparse.Namespace, ctx: AppContext) -> int:
         fields.append((metric, f"{figure:g}"))
     width = max(len(k) for k, _ in fields)
     for key, value in fields:
-        print(f"{key.ljust(width)}  {value}")
+        print(f"{key.ljust(width)}  {shown_safely(value)}")
     return 0
 
 

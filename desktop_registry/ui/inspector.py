@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from desktop_registry.domain import ModelRecord
 from desktop_registry.domain.local import LoadedModel
+from desktop_registry.domain.text import shown_safely
 from desktop_registry.domain.units import human_bytes
 from desktop_registry.errors import RegistryError
 from desktop_registry.ui.inspector_compatibility import CompatibilitySection, compatibility_of
@@ -93,6 +94,7 @@ class ModelInspector(QScrollArea):
         self.title = QLabel("Select a model")
         self.title.setObjectName("sectionTitle")
         self.title.setWordWrap(True)
+        self.title.setTextFormat(Qt.TextFormat.PlainText)  # a name is never markup
         self.title.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         outer.addWidget(self.title)
         buttons = QGridLayout()
@@ -201,7 +203,7 @@ class ModelInspector(QScrollArea):
     ) -> None:
         self.record = record
         d = record.details
-        self.title.setText(record.display_name)
+        self.title.setText(shown_safely(record.display_name))
         where = record.source.value + (f" · {record.provider}" if record.provider else "")
         self.fields["source"].setText(f"{where}  ({record.serving.value}, {record.kind.value})")
         self.fields["status"].setText(record.status.value)

@@ -20,6 +20,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QHeaderView, QLineEdit, QTreeView, QVBoxLayout, QWidget
 
 from desktop_registry.domain.entries import ModelEntry
+from desktop_registry.domain.text import shown_safely
 from desktop_registry.domain.units import human_bytes
 from desktop_registry.ui.theme import BADGE
 
@@ -61,7 +62,8 @@ def version_label(version: str) -> str:
 
 def model_label(entry: ModelEntry) -> str:
     version = version_label(entry.version)
-    return f"{entry.name} · {version}" if version else entry.name
+    name = shown_safely(entry.name)  # a server's name may hold terminal escapes or bidi marks
+    return f"{name} · {version}" if version else name
 
 
 class _Node:
@@ -252,7 +254,7 @@ class ModelTreeModel(QAbstractItemModel):
             return font
         if role == Qt.ItemDataRole.ToolTipRole and entry is not None:
             where = f"{entry.source}" + (f" ({entry.provider})" if entry.provider else "")
-            tip = entry.name
+            tip = shown_safely(entry.name)
             if version_label(entry.version):
                 tip += f"\nversion {entry.version}"
             tip += f"\n{where} · {entry.serving} · {entry.status}"
