@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from desktop_registry.services.library.hardware import HardwareProbe
     from desktop_registry.services.library.recommend import RecommendationService
     from desktop_registry.services.registry.browse import RegistryBrowser
+    from desktop_registry.services.registry.local_models import LocalModels
     from desktop_registry.services.serving.conversations import ConversationService
     from desktop_registry.services.serving.service import ServingService
     from desktop_registry.services.settings.store import SettingsStore
@@ -98,6 +99,12 @@ class AppContext:
         from desktop_registry.storage.model_index import ModelIndex
 
         return RegistryBrowser(self.models, ModelIndex(self.db))
+
+    def local_models(self) -> LocalModels:
+        """Ollama's own verbs (pull, rm, ps, stop) over the registry, for the window and the CLI."""
+        from desktop_registry.services.registry.local_models import LocalModels
+
+        return LocalModels(self.ollama(), self.registry())
 
     def ollama_sync(self, source: OllamaSource | None = None) -> OllamaSync:
         from desktop_registry.services.sync.ollama import OllamaSync

@@ -23,6 +23,7 @@ from desktop_registry.commands import (
     experiments,
     jobs,
     library,
+    local_models,
     registry,
     sync,
     versions,
@@ -41,6 +42,7 @@ Handler = Callable[[argparse.Namespace, "AppContext"], int]
 COMMANDS = (
     registry,
     sync,
+    local_models,
     chat,
     endpoints,
     jobs,

@@ -93,15 +93,12 @@ class ModelActions:
             ):
                 return
             force = True
-        if record.is_local and record.source.value == "ollama":
-            await window.ollama().delete(record.ollama_name or record.name)
-        window.ctx.registry().delete(model_id, force=force)
+        await window.ctx.local_models().remove(model_id, force=force)
         window.inspector.clear()
         window.report(f"Deleted {record.name}.")
 
     async def unload(self, model_id: int) -> None:
-        record = self.window.ctx.registry().get(model_id)
-        await self.window.ollama().unload(record.ollama_name or record.name)
+        record = await self.window.ctx.local_models().stop(model_id)
         self.window.report(f"Unloaded {record.name} from memory.")
         await self.memory_state(model_id)
 
