@@ -51,6 +51,8 @@ class PullDialog(QDialog):
         self.setWindowTitle("Pull a model")
         self.setMinimumWidth(560)
         self.job_id: int | None = None
+        self._running_now = False
+        self._downloaded = 0  # bytes the current pull has on disk: what a Resume would keep
         self.name = QLineEdit(name)
         self.name.setPlaceholderText("e.g. llama3.2:3b, qwen3:8b, nomic-embed-text")
         names = library_names()
@@ -97,6 +99,7 @@ class PullDialog(QDialog):
         self.cancel_button.clicked.connect(self.cancel)
         self.resume_button.clicked.connect(self.resume)
         self.close_button.clicked.connect(self.close)
+        self.name.textChanged.connect(self._name_changed)
         self._unsubscribe = window.ctx.jobs().subscribe(self._on_update)
 
     def start(self) -> None:
@@ -110,6 +113,7 @@ class PullDialog(QDialog):
             self.status.setText(str(exc))
             return
         self.job_id = job.id
+        self._downloaded = 0
         self._running(True)
         self.status.setText(f"Starting the pull of {name}…")
 
@@ -130,7 +134,13 @@ class PullDialog(QDialog):
             return
         self._running(True)
 
+    def _name_changed(self, text: str) -> None:
+        if not self._running_now:  # a new name: a new pull (Resume belongs to the old one)
+            self.pull_button.setEnabled(bool(text.strip()))
+            self.resume_button.setVisible(False)
+
     def _running(self, running: bool) -> None:
+        self._running_now = running
         self.pull_button.setEnabled(not running)
         self.name.setEnabled(not running)
         self.cancel_button.setEnabled(running)
@@ -143,6 +153,7 @@ class PullDialog(QDialog):
         pull = update.detail.get("pull")
         if pull:
             self._show_layers(pull)
+            self._downloaded = int(pull.get("completed") or 0)
         if update.state is JobState.RUNNING:
             if update.progress is None:
                 self.overall.setRange(0, 0)
@@ -151,16 +162,19 @@ class PullDialog(QDialog):
                 self.overall.setValue(int(update.progress * 1000))
             return
         self._running(False)
+        self.overall.setRange(0, 1000)  # no busy animation once the job has ended
         if update.state is JobState.SUCCEEDED:
-            self.overall.setRange(0, 1000)
             self.overall.setValue(1000)
             self.status.setText(f"{self.name.text().strip()} is pulled and in the registry.")
-            self.pull_button.setEnabled(False)
+            self.pull_button.setEnabled(False)  # until another name is typed
         else:
-            self.status.setText(update.line or update.state.value)
-            self.resume_button.setVisible(True)
-            self.pull_button.setEnabled(False)
-            self.name.setEnabled(False)
+            self.overall.setValue(int((update.progress or 0) * 1000))
+            self.status.setText(update.line or update.message or update.state.value)
+            # Resume keeps what is on disk; with nothing downloaded (an unknown name, Ollama
+            # down) there is nothing to resume: fix the name or start Ollama and Pull again.
+            self.resume_button.setVisible(self._downloaded > 0)
+            self.pull_button.setEnabled(bool(self.name.text().strip()))
+        self.adjustSize()  # the whole message shows, however long
 
     def _show_layers(self, pull: dict[str, Any]) -> None:
         for layer in pull.get("layers", []):
