@@ -27,9 +27,13 @@ def cmd_sync(args: argparse.Namespace, ctx: AppContext) -> int:
     if args.json:
         print_json(report.model_dump(mode="json"))
     else:
-        print(f"Synced {report.source}: {report.counts()} in {report.duration_s:.2f}s")
-        if report.per_category:
-            print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(report.per_category.items())))
+        if report.source:  # only the sources that synced; a failed one is never "Synced"
+            print(f"Synced {report.source}: {report.counts()} in {report.duration_s:.2f}s")
+            if report.per_category:
+                print("  " + ", ".join(f"{k}: {v}" for k, v in sorted(report.per_category.items())))
+        if report.failed:
+            lead = "" if report.source else "Nothing synced. "
+            print(f"{lead}Failed: {', '.join(report.failed)} (why is on stderr).")
         for skipped in report.skipped:
             print(f"note: {skipped.message()}")
     for error in report.errors:

@@ -26,7 +26,11 @@ class SkippedSource(BaseModel):
 
 
 class SyncReport(BaseModel):
+    """What one sync did. `source` names the sources that synced (comma-separated); `failed`
+    the ones that did not sync at all (their reasons are in `errors`)."""
+
     source: str = ""
+    failed: list[str] = Field(default_factory=list)
     added: list[str] = Field(default_factory=list)
     updated: list[str] = Field(default_factory=list)
     unchanged: int = 0
@@ -41,6 +45,13 @@ class SyncReport(BaseModel):
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    def outcome(self) -> str:
+        """ "Synced ollama: 3 added, …" — or which sources failed, and what synced before them."""
+        synced = f"Synced {self.source}: {self.counts()}" if self.source else "Nothing synced"
+        if not self.failed:
+            return synced
+        return f"{synced}; failed: {', '.join(self.failed)}"
 
     def counts(self) -> str:
         """ "3 added, 1 updated, 40 unchanged, 0 missing" — the CLI's and the jobs log's line."""
@@ -57,6 +68,7 @@ class SyncReport(BaseModel):
             per_category[key] = per_category.get(key, 0) + value
         return SyncReport(
             source=",".join(s for s in (self.source, other.source) if s),
+            failed=[*self.failed, *other.failed],
             added=[*self.added, *other.added],
             updated=[*self.updated, *other.updated],
             unchanged=self.unchanged + other.unchanged,

@@ -6,20 +6,18 @@ Never leaks raw JSON or client exceptions upward; every failure becomes a deskto
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import hashlib
-import json
 import time
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import httpx
-import ollama
-import pydantic
+from ollama._client import _copy_images, _copy_messages, _copy_tools
+from ollama._types import ChatRequest, CreateRequest, EmbedRequest, GenerateRequest, PullRequest
 
 from desktop_registry.domain import ModelRecord
-from desktop_registry.domain.chat import ChatChunk, ChatMessage, ChatUsage, ToolCall
+from desktop_registry.domain.chat import ChatChunk, ChatMessage
 from desktop_registry.domain.local import (
     LoadedModel,
     LocalModelSummary,
@@ -27,21 +25,35 @@ from desktop_registry.domain.local import (
     ServerInfo,
 )
 from desktop_registry.errors import (
-    NotFoundError,
-    RegistryError,
     SourceError,
     SourceProtocolError,
-    SourceUnreachableError,
     StreamInterruptedError,
     UserInputError,
 )
+from desktop_registry.sources.ollama_http import OllamaHttp
+from desktop_registry.sources.ollama_json import (
+    document,
+    entries,
+    int_field,
+    obj,
+    text_field,
+)
 from desktop_registry.sources.ollama_records import (
-    as_int,
+    ModelListing,
     details_from_show,
+    listing_from_tags,
     parse_modelfile_parameters,
     parse_time,
     record_from_show,
     summary_from_tag,
+)
+from desktop_registry.sources.ollama_replies import (
+    chat_part,
+    create_status,
+    embeddings,
+    generate_part,
+    pull_progress,
+    usage,
 )
 
 __all__ = [
@@ -51,8 +63,6 @@ __all__ = [
     "record_from_show",
     "summary_from_tag",
 ]
-
-_NS = 1e-9
 
 
 def _message_dict(message: ChatMessage) -> dict[str, Any]:
@@ -80,46 +90,11 @@ def ollama_format(response_format: Mapping[str, Any] | None) -> str | dict[str, 
     return None
 
 
-def _tool_calls(raw: Sequence[Any] | None) -> list[ToolCall]:
-    calls = []
-    for call in raw or []:
-        function = call.function if hasattr(call, "function") else call.get("function", {})
-        name = function.name if hasattr(function, "name") else function.get("name", "")
-        args = function.arguments if hasattr(function, "arguments") else function.get("arguments")
-        calls.append(ToolCall(name=str(name), arguments=dict(args or {})))
-    return calls
-
-
-def _usage(final: Any, started: float, first_token_at: float | None) -> ChatUsage:
-    now = time.perf_counter()
-    eval_count = as_int(getattr(final, "eval_count", None))
-    eval_ns = as_int(getattr(final, "eval_duration", None))
-    tps = None
-    if eval_count and eval_ns:
-        tps = eval_count / (eval_ns * _NS)
-    elif eval_count and first_token_at is not None and now > first_token_at:
-        tps = eval_count / (now - first_token_at)
-
-    def seconds(field: str) -> float | None:
-        value = as_int(getattr(final, field, None))
-        return value * _NS if value is not None else None
-
-    return ChatUsage(
-        prompt_tokens=as_int(getattr(final, "prompt_eval_count", None)),
-        completion_tokens=eval_count,
-        ttft_s=(first_token_at - started) if first_token_at is not None else None,
-        wall_s=now - started,
-        tokens_per_s=tps,
-        total_duration_s=seconds("total_duration"),
-        load_duration_s=seconds("load_duration"),
-        prompt_eval_duration_s=seconds("prompt_eval_duration"),
-        eval_duration_s=seconds("eval_duration"),
-        done_reason=str(getattr(final, "done_reason", "") or ""),
-    )
-
-
 class OllamaSource:
-    """One Ollama server. All methods are async and raise desktop_registry errors only."""
+    """One Ollama server. All methods are async and raise desktop_registry errors only.
+
+    Every request goes through OllamaHttp, which reads the bytes itself: no reply, however
+    hostile, reaches the official client's parsing (which trusts the server)."""
 
     name = "ollama"
 
@@ -132,16 +107,15 @@ class OllamaSource:
         max_connections: int = 16,
     ) -> None:
         self.base_url = base_url.rstrip("/")
-        self._client = ollama.AsyncClient(
-            host=self.base_url,
-            timeout=httpx.Timeout(timeout_s, connect=connect_timeout_s),
-            limits=httpx.Limits(
-                max_connections=max_connections, max_keepalive_connections=max_connections
-            ),
+        self.http = OllamaHttp(
+            self.base_url,
+            timeout_s=timeout_s,
+            connect_timeout_s=connect_timeout_s,
+            max_connections=max_connections,
         )
 
     async def aclose(self) -> None:
-        await self._client._client.aclose()
+        await self.http.aclose()
 
     async def __aenter__(self) -> OllamaSource:
         return self
@@ -149,107 +123,69 @@ class OllamaSource:
     async def __aexit__(self, *_exc: object) -> None:
         await self.aclose()
 
-    # ----- error translation ---------------------------------------------------------
     @property
     def unreachable_message(self) -> str:
-        return (
-            f"Ollama is not running at {self.base_url} — start it with `ollama serve` "
-            "or change the URL in Settings (or OLLAMA_HOST)."
-        )
-
-    @contextmanager
-    def _errors(self, what: str, model: str = "") -> Iterator[None]:
-        try:
-            yield
-        except RegistryError:
-            raise
-        except (ConnectionError, httpx.ConnectError, httpx.ConnectTimeout) as exc:
-            raise SourceUnreachableError(self.unreachable_message, source=self.name) from exc
-        except ollama.ResponseError as exc:
-            raise self._response_error(exc, what, model) from None
-        except httpx.TimeoutException as exc:
-            raise SourceError(
-                f"Ollama at {self.base_url} did not answer {what} in time. The model may still "
-                "be loading; try again, or raise the timeout in Settings.",
-                source=self.name,
-            ) from exc
-        except (httpx.RemoteProtocolError, httpx.ReadError, httpx.WriteError) as exc:
-            raise StreamInterruptedError(
-                f"The connection to Ollama at {self.base_url} dropped during {what}. "
-                "Whatever had arrived is kept; try again.",
-                source=self.name,
-            ) from exc
-        except (json.JSONDecodeError, pydantic.ValidationError, KeyError, TypeError) as exc:
-            raise SourceProtocolError(
-                f"Ollama at {self.base_url} sent a reply to {what} that is not what Ollama "
-                f"sends ({type(exc).__name__}). Is something else listening on that address?",
-                source=self.name,
-            ) from exc
-
-    def _response_error(self, exc: ollama.ResponseError, what: str, model: str) -> RegistryError:
-        status = exc.status_code
-        detail = str(exc.error).strip() or f"status {status}"
-        if status == 404 and model:
-            return NotFoundError(
-                f"Ollama has no model {model!r} ({detail}). Pull it first: `ollama pull {model}`."
-            )
-        if status == 400:
-            return UserInputError(f"Ollama refused {what}: {detail}")
-        if status in (-1, None):
-            return SourceError(
-                f"Ollama reported an error during {what}: {detail}", source=self.name
-            )
-        return SourceError(
-            f"Ollama at {self.base_url} answered {status} to {what}: {detail}",
-            status=status,
-            source=self.name,
-        )
-
-    async def _json(self, method: str, path: str, what: str, model: str = "", **kwargs: Any) -> Any:
-        with self._errors(what, model):
-            response = await self._client._request_raw(method, path, **kwargs)  # type: ignore[no-untyped-call]
-            return response.json()
+        return self.http.unreachable_message
 
     # ----- listing and inspecting ------------------------------------------------------
     async def version(self) -> ServerInfo:
-        body = await self._json("GET", "/api/version", "a version check")
-        return ServerInfo(url=self.base_url, version=str(body.get("version", "")))
+        what = "a version check"
+        body = await self.http.json("GET", "/api/version", what)
+        with self.http.errors(what):
+            return ServerInfo(
+                url=self.base_url, version=text_field(obj(body, "the reply"), "version")
+            )
+
+    async def listing(self) -> ModelListing:
+        """/api/tags as read: the entries that could be read and, for each one that could not,
+        what was wrong (a reply that is not a model list at all raises)."""
+        what = "listing models"
+        body = await self.http.json("GET", "/api/tags", what)
+        with self.http.errors(what):
+            listing = listing_from_tags(body)
+        problems = [
+            dataclasses.replace(p, problem=self.http.not_ollama(what, p.problem))
+            for p in listing.problems
+        ]
+        return ModelListing(models=listing.models, problems=problems)
 
     async def list_models(self) -> list[LocalModelSummary]:
-        body = await self._json("GET", "/api/tags", "listing models")
-        if not isinstance(body, dict) or not isinstance(body.get("models"), list):
-            raise SourceProtocolError(
-                f"Ollama at {self.base_url} sent a model list without `models`.", source=self.name
-            )
-        return [summary_from_tag(entry) for entry in body["models"]]
+        """The readable entries of /api/tags; an unreadable entry raises (see `listing`)."""
+        listing = await self.listing()
+        if listing.problems:
+            raise SourceProtocolError(listing.problems[0].problem, source=self.name)
+        return listing.models
 
     async def show_raw(self, name: str) -> dict[str, Any]:
-        body = await self._json(
-            "POST", "/api/show", f"describing {name}", name, json={"model": name}
-        )
-        if not isinstance(body, dict):
-            raise SourceProtocolError(
-                f"Ollama described {name} with something other than an object."
-            )
-        return body
+        what = f"describing {name}"
+        body = await self.http.json("POST", "/api/show", what, name, json={"model": name})
+        with self.http.errors(what, name):
+            return dict(document(body, "the description"))
 
     async def describe(self, summary: LocalModelSummary) -> ModelRecord:
         """The full registry record for a listed model (one /api/show call)."""
-        return record_from_show(summary, await self.show_raw(summary.name), self.base_url)
+        show = await self.show_raw(summary.name)
+        with self.http.errors(f"describing {summary.name}", summary.name):
+            return record_from_show(summary, show, self.base_url)
 
     async def loaded_models(self) -> list[LoadedModel]:
-        body = await self._json("GET", "/api/ps", "listing loaded models")
-        return [
-            LoadedModel(
-                name=str(m.get("name") or m.get("model")),
-                digest=str(m.get("digest") or ""),
-                size_bytes=as_int(m.get("size")) or 0,
-                size_vram=as_int(m.get("size_vram")) or 0,
-                expires_at=parse_time(m.get("expires_at")),
-                context_length=as_int(m.get("context_length")),
-            )
-            for m in body.get("models") or []
-        ]
+        what = "listing loaded models"
+        body = await self.http.json("GET", "/api/ps", what)
+        with self.http.errors(what):
+            loaded = []
+            for position, m in entries(obj(body, "the reply").get("models") or [], "models"):
+                m = obj(m, f"models[{position}]")
+                loaded.append(
+                    LoadedModel(
+                        name=text_field(m, "name") or text_field(m, "model"),
+                        digest=text_field(m, "digest"),
+                        size_bytes=int_field(m, "size") or 0,
+                        size_vram=int_field(m, "size_vram") or 0,
+                        expires_at=parse_time(m.get("expires_at")),
+                        context_length=int_field(m, "context_length"),
+                    )
+                )
+            return loaded
 
     # ----- inference ---------------------------------------------------------------------
     async def chat(
@@ -274,37 +210,31 @@ class OllamaSource:
         started = time.perf_counter()
         first_token_at: float | None = None
         what = f"a chat with {model}"
-        with self._errors(what, model):
-            request: dict[str, Any] = {
-                "model": model,
-                "messages": [_message_dict(m) for m in messages],
-                "options": dict(options) if options else None,
-                "think": think,
-                "tools": list(tools) if tools else None,
-                "format": format,
-                "keep_alive": keep_alive,
-            }
-            stream = await self._client.chat(**request, stream=True)
+        with self.http.errors(what, model):
+            request = ChatRequest(
+                model=model,
+                messages=list(_copy_messages([_message_dict(m) for m in messages])),
+                tools=list(_copy_tools(list(tools) if tools else None)),
+                stream=True,
+                think=think,
+                format=format,
+                options=dict(options) if options else None,
+                keep_alive=keep_alive,
+            ).model_dump(exclude_none=True)
         got_done = False
-        with self._errors(what, model):
-            async for part in stream:
-                message = part.message
-                content = message.content or ""
-                thinking = message.thinking or ""
-                calls = _tool_calls(message.tool_calls)
-                if first_token_at is None and (content or thinking or calls):
-                    first_token_at = time.perf_counter()
-                if part.done:
-                    got_done = True
-                    yield ChatChunk(
-                        content=content,
-                        thinking=thinking,
-                        tool_calls=calls,
-                        done=True,
-                        usage=_usage(part, started, first_token_at),
-                    )
-                else:
-                    yield ChatChunk(content=content, thinking=thinking, tool_calls=calls)
+        async for value in self.http.lines("/api/chat", request, what, model):
+            with self.http.errors(what, model):
+                part = chat_part(value)
+            if first_token_at is None and part.has_output:
+                first_token_at = time.perf_counter()
+            got_done = got_done or part.done
+            yield ChatChunk(
+                content=part.content,
+                thinking=part.thinking,
+                tool_calls=part.tool_calls,
+                done=part.done,
+                usage=usage(part, started, first_token_at) if part.done else None,
+            )
         if not got_done:
             raise StreamInterruptedError(
                 f"Ollama stopped replying before {model} finished. The partial reply is kept.",
@@ -324,27 +254,29 @@ class OllamaSource:
         started = time.perf_counter()
         first_token_at: float | None = None
         what = f"generating with {model}"
-        with self._errors(what, model):
-            request: dict[str, Any] = {
-                "model": model,
-                "prompt": prompt,
-                "options": dict(options) if options else None,
-                "images": list(images) if images else None,
-                "keep_alive": keep_alive,
-            }
-            if system is not None:
-                request["system"] = system
-            stream = await self._client.generate(**request, stream=True)
+        with self.http.errors(what, model):
+            request = GenerateRequest(
+                model=model,
+                prompt=prompt,
+                system=system,
+                stream=True,
+                options=dict(options) if options else None,
+                images=list(_copy_images(images)) if images else None,
+                keep_alive=keep_alive,
+            ).model_dump(exclude_none=True)
         got_done = False
-        with self._errors(what, model):
-            async for part in stream:
-                text = part.response or ""
-                thinking = part.thinking or ""
-                if first_token_at is None and (text or thinking):
-                    first_token_at = time.perf_counter()
-                usage = _usage(part, started, first_token_at) if part.done else None
-                got_done = got_done or bool(part.done)
-                yield ChatChunk(content=text, thinking=thinking, done=bool(part.done), usage=usage)
+        async for value in self.http.lines("/api/generate", request, what, model):
+            with self.http.errors(what, model):
+                part = generate_part(value)
+            if first_token_at is None and part.has_output:
+                first_token_at = time.perf_counter()
+            got_done = got_done or part.done
+            yield ChatChunk(
+                content=part.content,
+                thinking=part.thinking,
+                done=part.done,
+                usage=usage(part, started, first_token_at) if part.done else None,
+            )
         if not got_done:
             raise StreamInterruptedError(
                 f"Ollama stopped generating before {model} finished. The partial text is kept.",
@@ -354,17 +286,20 @@ class OllamaSource:
     async def embed(
         self, model: str, inputs: str | Sequence[str], *, dimensions: int | None = None
     ) -> list[list[float]]:
-        with self._errors(f"embedding with {model}", model):
-            response = await self._client.embed(
+        what = f"embedding with {model}"
+        with self.http.errors(what, model):
+            request = EmbedRequest(
                 model=model,
                 input=inputs if isinstance(inputs, str) else list(inputs),
                 dimensions=dimensions,
-            )
-            return [list(map(float, v)) for v in response.embeddings]
+            ).model_dump(exclude_none=True)
+        body = await self.http.json("POST", "/api/embed", what, model, json=request)
+        with self.http.errors(what, model):
+            return embeddings(body)
 
     async def unload(self, model: str) -> None:
         """Free the model's memory now (keep_alive 0), as `ollama stop` does."""
-        await self._json(
+        await self.http.body(
             "POST",
             "/api/generate",
             f"unloading {model}",
@@ -375,19 +310,17 @@ class OllamaSource:
     # ----- managing models -----------------------------------------------------------------
     async def pull(self, name: str) -> AsyncIterator[PullProgress]:
         """Stream pull progress; Ollama resumes a partial download when pulled again."""
-        with self._errors(f"pulling {name}", name):
-            stream = await self._client.pull(name, stream=True)
+        what = f"pulling {name}"
+        with self.http.errors(what, name):
+            request = PullRequest(model=name, insecure=False, stream=True).model_dump(
+                exclude_none=True
+            )
         finished = False
-        with self._errors(f"pulling {name}", name):
-            async for part in stream:
-                progress = PullProgress(
-                    status=str(part.status or ""),
-                    digest=str(part.digest or ""),
-                    total=part.total,
-                    completed=part.completed,
-                )
-                finished = finished or progress.status == "success"
-                yield progress
+        async for value in self.http.lines("/api/pull", request, what, name):
+            with self.http.errors(what, name):
+                progress = pull_progress(value)
+            finished = finished or progress.status == "success"
+            yield progress
         if not finished:
             raise StreamInterruptedError(
                 f"The pull of {name} stopped before it finished. Pull again to resume.",
@@ -408,8 +341,9 @@ class OllamaSource:
     ) -> list[str]:
         """Create a model the new-style way (from + overrides); returns the status lines."""
         statuses: list[str] = []
-        with self._errors(f"creating {name}", from_):
-            stream = await self._client.create(
+        what = f"creating {name}"
+        with self.http.errors(what, from_):
+            request = CreateRequest(
                 model=name,
                 from_=from_,
                 system=system,
@@ -419,9 +353,10 @@ class OllamaSource:
                 adapters=dict(adapters) if adapters else None,
                 license=license,
                 stream=True,
-            )
-            async for part in stream:
-                statuses.append(str(part.status or ""))
+            ).model_dump(exclude_none=True)
+        async for value in self.http.lines("/api/create", request, what, from_):
+            with self.http.errors(what, from_):
+                statuses.append(create_status(value))
         if not statuses or statuses[-1] != "success":
             raise StreamInterruptedError(
                 f"Creating {name} stopped before Ollama reported success.", source=self.name
@@ -429,8 +364,8 @@ class OllamaSource:
         return statuses
 
     async def blob_exists(self, digest: str) -> bool:
-        with self._errors("checking a blob"):
-            response = await self._client._client.head(f"/api/blobs/{digest}")
+        with self.http.errors("checking a blob"):
+            response = await self.http.client.head(f"/api/blobs/{digest}")
         if response.status_code == 200:
             return True
         if response.status_code == 404:
@@ -452,8 +387,8 @@ class OllamaSource:
             ) from exc
         if await self.blob_exists(digest):
             return digest
-        with self._errors(f"uploading {path.name}"):
-            response = await self._client._client.post(
+        with self.http.errors(f"uploading {path.name}"):
+            response = await self.http.client.post(
                 f"/api/blobs/{digest}",
                 content=_file_chunks(path),
                 headers={"Content-Length": str(size)},  # streamed, not chunked
@@ -466,12 +401,18 @@ class OllamaSource:
         return digest
 
     async def copy(self, source: str, destination: str) -> None:
-        with self._errors(f"copying {source}", source):
-            await self._client.copy(source, destination)
+        await self.http.body(
+            "POST",
+            "/api/copy",
+            f"copying {source}",
+            source,
+            json={"source": source, "destination": destination},
+        )
 
     async def delete(self, name: str) -> None:
-        with self._errors(f"deleting {name}", name):
-            await self._client.delete(name)
+        await self.http.body(
+            "DELETE", "/api/delete", f"deleting {name}", name, json={"model": name}
+        )
 
 
 def _file_digest(path: Path) -> tuple[str, int]:

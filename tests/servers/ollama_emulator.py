@@ -12,6 +12,7 @@ Usage::
         client = ollama.Client(emu.url)
         client.list()
         emu.errors["/api/show"] = (500, "boom")    # fault switches can change while running
+        emu.raw_replies["/api/tags"] = RawReply(b"\xff")  # any bytes, for hostile-server tests
         assert emu.count("/api/show") == 1
 
 Behaviour worth knowing (all from the real server):
@@ -71,6 +72,7 @@ __all__ = [
     "EmulatedModel",
     "LoadedModel",
     "OllamaEmulator",
+    "RawReply",
     "RecordedRequest",
     "many_models",
     "normalize_name",
@@ -126,6 +128,24 @@ class EmulatedModel:
     remote_host: str = "https://ollama.com:443"
     blob_digest: str = ""  # sha256 of the weights layer; derived from the digest when empty
     adapters: dict[str, str] = field(default_factory=dict)  # set by /api/create adapters
+
+
+@dataclass(frozen=True)
+class RawReply:
+    """A fault switch: the bytes a route answers instead of its real reply (see ``raw_replies``).
+
+    Lets a test serve what no real Ollama sends: invalid UTF-8, JSON nested 100,000 deep, the
+    wrong JSON types, blank NDJSON lines, a 40 MB body that arrives slowly."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "application/json; charset=utf-8"
+    chunked: bool = False  # Transfer-Encoding: chunked, as Ollama streams NDJSON
+    trickle_s: float = 0.0  # pause before each `piece_bytes` piece: a slow body
+    piece_bytes: int = 1 << 16
+    stall_after_bytes: int | None = None  # then send nothing for `stall_s` (a stalled body)
+    stall_s: float = 0.0
+    models: frozenset[str] | None = None  # /api/show, /api/chat …: only for these model names
 
 
 @dataclass(frozen=True)
@@ -791,6 +811,7 @@ class OllamaEmulator:
         self.midstream_error: str | None = None
         self.midstream_after_chunks: int = 2
         self.malformed_paths: set[str] = set()
+        self.raw_replies: dict[str, RawReply] = {}  # path -> bytes sent as-is instead
         self.pull_chunk_bytes: int | None = None  # None: ~10 progress lines per large layer
         for m in models:
             self.add_model(m)
@@ -956,6 +977,10 @@ class OllamaEmulator:
         if path in self.malformed_paths:
             self._send_malformed(h, path, body)
             return
+        raw_reply = self.raw_replies.get(path)
+        if raw_reply is not None and self._raw_reply_applies(raw_reply, body):
+            self._send_raw_reply(h, raw_reply)
+            return
 
         routes = _ROUTES.get(path)
         if routes is None and path.startswith("/api/blobs/"):
@@ -984,6 +1009,85 @@ class OllamaEmulator:
                 h.end_chunked()
             return
         h.send_raw(200, MALFORMED_JSON, "application/json; charset=utf-8")
+
+    def _raw_reply_applies(self, reply: RawReply, body: dict[str, Any] | None) -> bool:
+        if reply.models is None:
+            return True
+        name = (body or {}).get("model") or (body or {}).get("name") or ""
+        wanted = {normalize_name(n) for n in reply.models}
+        return isinstance(name, str) and normalize_name(name) in wanted
+
+    def _send_raw_reply(self, h: _Handler, reply: RawReply) -> None:
+        pieces = [
+            reply.body[i : i + reply.piece_bytes]
+            for i in range(0, len(reply.body), max(1, reply.piece_bytes))
+        ]
+        if reply.chunked:
+            head = h._head(
+                reply.status,
+                [("Content-Type", reply.content_type), ("Transfer-Encoding", "chunked")],
+            )
+        else:
+            head = h._head(
+                reply.status,
+                [("Content-Type", reply.content_type), ("Content-Length", str(len(reply.body)))],
+            )
+        if not h._write(head):
+            return
+        sent = 0
+        for piece in pieces:
+            if reply.trickle_s:
+                time.sleep(reply.trickle_s)
+            if reply.stall_after_bytes is not None and sent >= reply.stall_after_bytes:
+                time.sleep(reply.stall_s)
+                reply = dataclasses.replace(reply, stall_after_bytes=None)
+            sent += len(piece)
+            if not (h.chunk(piece) if reply.chunked else h._write(piece)):
+                return
+        if reply.chunked:
+            h.end_chunked()
+
+    def tags_json(self) -> dict[str, Any]:
+        """The /api/tags body this emulator answers now, as a dict a test can mutate."""
+        with self._lock:
+            parsed: dict[str, Any] = json.loads(self._build_tags())
+            return parsed
+
+    def show_json(self, name: str, verbose: bool = False) -> dict[str, Any]:
+        """The /api/show body for an installed model, as a dict a test can mutate."""
+        with self._lock:
+            m = self._models.get(_key(name))
+            if m is None:
+                raise KeyError(name)
+            return self._build_show(m, verbose)
+
+    def chat_lines(self, name: str, reply: str | None = None) -> list[dict[str, Any]]:
+        """The NDJSON objects a streamed /api/chat to `name` answers (content chunks, then done)."""
+        m = self._lookup(name)
+        text = reply if reply is not None else (m.reply if m is not None else DEFAULT_REPLY)
+        stamp = _now_utc()
+        lines: list[dict[str, Any]] = [
+            {
+                "model": name,
+                "created_at": stamp,
+                "message": {"role": "assistant", "content": piece},
+                "done": False,
+            }
+            for piece in _chunks(text)
+        ]
+        lines.append(
+            {
+                "model": name,
+                "created_at": stamp,
+                "message": {"role": "assistant", "content": ""},
+                "done": True,
+                "done_reason": "stop",
+                "total_duration": 1_000_000,
+                "eval_count": len(lines),
+                "eval_duration": 500_000,
+            }
+        )
+        return lines
 
     # -- helpers used by routes
 

@@ -36,6 +36,15 @@ class JobUpdate:
     detail: dict[str, Any] = field(default_factory=dict)  # kind-specific, e.g. per-layer bytes
 
 
+class JobFailed(RegistryError):
+    """Raised by a runner to end its job `failed` yet keep what it did in the job's result
+    (a sync where some sources failed: what did sync is not thrown away)."""
+
+    def __init__(self, message: str, *, result: dict[str, Any]) -> None:
+        super().__init__(message)
+        self.result = result
+
+
 Listener = Callable[[JobUpdate], None]
 JobIds = list[int]
 JobRecords = list[JobRecord]  # `JobService.list` shadows the builtin in the class body
@@ -265,7 +274,13 @@ class JobService:
                 "Interrupted when the app closed." if self._shutting_down else "Cancelled.",
             )
         except RegistryError as exc:
-            self._finish(handle, JobState.FAILED, f"Failed: {exc}", error=str(exc))
+            self._finish(
+                handle,
+                JobState.FAILED,
+                f"Failed: {exc}",
+                error=str(exc),
+                result=exc.result if isinstance(exc, JobFailed) else None,
+            )
         except Exception as exc:  # a bug in a runner: recorded for the user, not re-raised
             self._finish(
                 handle,

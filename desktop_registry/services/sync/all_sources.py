@@ -1,6 +1,7 @@
 """Sync every configured source at once: Ollama, GitHub Models and each OpenAI-compatible endpoint.
 
-Never lets one failing source stop the others; each failure is reported in the merged SyncReport.
+Never lets one failing source stop the others, and never reports a failed source as synced:
+it is named in the merged SyncReport's `failed`, its reason in `errors`.
 """
 
 from __future__ import annotations
@@ -39,9 +40,10 @@ class SyncAll:
             if isinstance(result, SyncReport):
                 merged = merged.merge(result)
             elif isinstance(result, RegistryError):
+                # The source failed as a whole: it is not named among those that synced.
                 merged = merged.merge(
                     SyncReport(
-                        source=label,
+                        failed=[label],
                         errors=[SourceSyncError(source=label, message=str(result))],
                     )
                 )

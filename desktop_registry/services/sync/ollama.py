@@ -14,6 +14,7 @@ from typing import Protocol
 from desktop_registry.domain import Kind, ModelRecord, ModelStatus, SourceSyncError, SyncReport
 from desktop_registry.domain.local import LocalModelSummary
 from desktop_registry.errors import RegistryError, SourceUnreachableError
+from desktop_registry.sources.ollama_records import ModelListing
 from desktop_registry.storage.repository import KnownModel, ModelRepository
 
 
@@ -22,7 +23,7 @@ class LocalModelSource(Protocol):
 
     name: str
 
-    async def list_models(self) -> list[LocalModelSummary]: ...
+    async def listing(self) -> ModelListing: ...
 
     async def describe(self, summary: LocalModelSummary) -> ModelRecord: ...
 
@@ -40,13 +41,17 @@ class OllamaSync:
     async def run(self) -> SyncReport:
         started = time.perf_counter()
         report = SyncReport(source=self.source.name)
-        summaries = await self.source.list_models()  # unreachable → raises; nothing is touched
+        # Unreachable, or a reply that is not a model list → raises; nothing is touched.
+        listing = await self.source.listing()
         known = self.repository.known_models(self.source.name)
+        self._report_problems(listing, report)
 
         to_describe: list[LocalModelSummary] = []
         restored_ids: list[tuple[KnownModel, LocalModelSummary]] = []
-        seen: set[str] = set()
-        for summary in summaries:
+        # A listed entry that could not be read still names a model the server has: that row
+        # is left as it was, neither updated nor marked missing.
+        seen: set[str] = {p.name for p in listing.problems if p.name}
+        for summary in listing.models:
             if summary.name in seen:
                 continue
             seen.add(summary.name)
@@ -77,10 +82,11 @@ class OllamaSync:
             upserts.append(record)
 
         restore = [stored for stored, _ in restored_ids]
+        # An entry without a name could be any model: then nobody can say what is missing.
         missing = [
             stored
             for name, stored in known.items()
-            if name not in seen and stored.status != ModelStatus.MISSING.value
+            if listing.complete and name not in seen and stored.status != ModelStatus.MISSING.value
         ]
         report.missing = [m.name for m in missing]
         report.restored.extend(m.name for m in restore)
@@ -98,6 +104,21 @@ class OllamaSync:
         )
         report.duration_s = time.perf_counter() - started
         return report
+
+    def _report_problems(self, listing: ModelListing, report: SyncReport) -> None:
+        for problem in listing.problems:
+            if problem.name:
+                message = f"{problem.problem} {problem.name} was left as it was."
+            else:
+                message = f"{problem.problem} It was skipped"
+                message += (
+                    "; no model is marked missing until every entry can be read."
+                    if listing.models
+                    else "."
+                )
+            report.errors.append(
+                SourceSyncError(source=self.source.name, model=problem.name, message=message)
+            )
 
     def _kept(self, stored: KnownModel) -> dict[str, object]:
         """What the registry knows that the server does not: a variant's kind, lineage, recipe."""
