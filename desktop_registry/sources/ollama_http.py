@@ -8,9 +8,10 @@ anything but RegistryError subclasses from `errors()`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator, Mapping
+import contextlib
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 import httpx
 import ollama
@@ -159,9 +160,10 @@ class OllamaHttp:
                         raise await self._status_error(response, what, model)
                     length = response.headers.get("content-length", "")
                     expected = int(length) if length.isdigit() else None
-                    async for chunk in response.aiter_bytes():
-                        chunks.append(chunk)
-                        received += len(chunk)
+                    async with _chunks(response) as body_chunks:
+                        async for chunk in body_chunks:
+                            chunks.append(chunk)
+                            received += len(chunk)
             except httpx.ReadTimeout as exc:
                 if received:
                     raise self._stalled(what, received, expected) from exc
@@ -187,14 +189,32 @@ class OllamaHttp:
                 if response.is_error:
                     raise await self._status_error(response, what, model)
                 pending: list[bytes] = []
-                async for chunk in response.aiter_bytes():
-                    if b"\n" not in chunk:
-                        pending.append(chunk)
-                        continue
-                    lines, rest = ndjson_lines(b"".join([*pending, chunk]))
-                    pending = [rest]
-                    for line in lines:
-                        yield self._stream_value(line, what)
+                failure: RegistryError | None = None
+                drained = 0
+                async with _chunks(response) as chunks:
+                    async for chunk in chunks:
+                        if failure is not None:
+                            # Read on to the end (Ollama ends the stream after an error line):
+                            # breaking off leaves httpcore's iterator to the garbage collector,
+                            # which complains on stderr. A server that goes on and on is cut.
+                            drained += len(chunk)
+                            if drained > DRAIN_AFTER_ERROR_BYTES:
+                                break
+                            continue
+                        if b"\n" not in chunk:
+                            pending.append(chunk)
+                            continue
+                        lines, rest = ndjson_lines(b"".join([*pending, chunk]))
+                        pending = [rest]
+                        for line in lines:
+                            try:
+                                value = self._stream_value(line, what)
+                            except RegistryError as exc:
+                                failure = exc
+                                break
+                            yield value
+                if failure is not None:
+                    raise failure
                 tail = b"".join(pending)
                 if tail.strip():
                     yield self._stream_value(tail, what)
@@ -205,3 +225,12 @@ class OllamaHttp:
         if error:
             raise SourceError(f"Ollama reported an error during {what}: {error}", source=SOURCE)
         return value
+
+
+DRAIN_AFTER_ERROR_BYTES = 1 << 20
+
+
+def _chunks(response: httpx.Response) -> contextlib.aclosing[AsyncGenerator[bytes, None]]:
+    """The body's chunks, closed when the reader stops early (an error line, a bad value), in
+    this task: left to the garbage collector, httpcore's stream complains on stderr."""
+    return contextlib.aclosing(cast(AsyncGenerator[bytes, None], response.aiter_bytes()))
