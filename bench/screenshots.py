@@ -2,7 +2,8 @@
 
 Run under a display (e.g. `xvfb-run -a python bench/screenshots.py --out screenshots/`). Saves
 main.png, inspector_compat.png, chat_streaming.png, compare.png, compare_joined.png (a third model
-added mid-conversation), pull_dialog.png, jobs.png, dark.png; prints one JSON object as its last line with the files written. The registry holds
+added mid-conversation), pull_dialog.png, jobs.png, dark.png, pull_failed.png and
+main_{1280x800,1920x1080}_{light,dark}.png; prints one JSON object as its last line with the files written. The registry holds
 local models (Ollama), remote ones (GitHub Models, test token via GH_TOKEN in this process)
 and one experiment variant under its base.
 """
@@ -214,6 +215,23 @@ async def scenes(app: Any, out: Path) -> list[str]:
         window.tabs.setCurrentWidget(pane)
         window.status.clearMessage()  # the jobs scene's failed pull is not news here
         await shot(window, "dark.png")
+
+        # A failed pull in the dialog: the whole message, no busy bar, no Resume.
+        bad = window.open_pull("no-such-model:1b")
+        bad.pull_button.click()
+        await until(lambda: bad.pull_button.isEnabled() and not bad.cancel_button.isEnabled())
+        await shot(bad, "pull_failed.png")
+        bad.close()
+
+        # The window at the two sizes people use, light and dark.
+        window.tabs.setCurrentIndex(0)
+        window.status.clearMessage()
+        for width, height in ((1280, 800), (1920, 1080)):
+            for theme in ("light", "dark"):
+                apply_theme(app, theme)
+                window.resize(width, height)
+                await settled(window)
+                await shot(window, f"main_{width}x{height}_{theme}.png")
 
         window.close()
         await window.aclose()
