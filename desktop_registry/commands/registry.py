@@ -70,6 +70,7 @@ def cmd_show(args: argparse.Namespace, ctx: AppContext) -> int:
         ("Category", f"{record.category.value} (from {record.category_source.value})"),
         ("Also under", ", ".join(c.value for c in record.categories[1:]) or "-"),
         ("Capabilities", ", ".join(record.capabilities) or "-"),
+        ("Tags", ", ".join(record.tags) or "-"),
         ("Family", d.family or "-"),
         ("Parameters", d.parameter_size or "-"),
         ("Quantization", d.quantization_level or "-"),

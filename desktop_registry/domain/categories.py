@@ -62,6 +62,14 @@ REMOTE_PROVIDER_CATEGORIES: dict[str, Category] = {
 }
 REMOTE_DEFAULT_CATEGORY = Category.CLOUD_GENERAL
 
+# A remote catalog's tags that say what a model is for; they add categories beside the
+# provider's cloud category (which stays primary), so "coding" models are found under code.
+CATALOG_TAG_CATEGORIES: dict[str, Category] = {
+    "coding": Category.CODE,
+    "code": Category.CODE,
+    "math": Category.MATH,
+}
+
 
 def _as_capabilities(values: Iterable[str]) -> list[Capability]:
     known = {c.value for c in Capability}
@@ -77,6 +85,16 @@ def categories_for_capabilities(capabilities: Iterable[str]) -> list[Category]:
 
 def primary_category(capabilities: Iterable[str]) -> Category:
     return categories_for_capabilities(capabilities)[0]
+
+
+def categories_for_catalog_tags(tags: Iterable[str]) -> list[Category]:
+    """Categories a catalog's tags name, in tag order, without repeats."""
+    found: list[Category] = []
+    for tag in tags:
+        category = CATALOG_TAG_CATEGORIES.get(tag.strip().lower())
+        if category is not None and category not in found:
+            found.append(category)
+    return found
 
 
 def category_for_remote_provider(model_id: str) -> Category:

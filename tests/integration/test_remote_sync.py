@@ -149,3 +149,34 @@ def test_an_openai_compatible_endpoint_adds_its_models_under_its_own_name(
     rows = {r["name"]: r for r in json.loads(out)}
     assert rows["lab"]["credentials"] == "API key in keyring"
     assert sum(rows["lab"]["models"].values()) == len(models)
+
+
+def test_catalog_capabilities_and_tags_stay_on_the_record_beside_the_provider_category(
+    capsys, monkeypatch, data_home, ollama, github
+):
+    monkeypatch.setenv("GH_TOKEN", github.token)
+    assert run(capsys, data_home, "sync", "--ollama-url", ollama.url)[0] == 0
+    models = listed(capsys, data_home, "--source", "github_models")
+    # The provider rule still picks the cloud category ...
+    assert models["mistral-ai/Codestral-2501"]["category"] == "cloud_general"
+    assert models["openai/text-embedding-3-small"]["category"] == "cloud_text"
+    # ... and what the catalog says the model is for is kept and shown beside it.
+    assert "code" in models["mistral-ai/Codestral-2501"]["categories"]
+    assert "embedding" in models["openai/text-embedding-3-small"]["categories"]
+    assert "openai/text-embedding-3-small" in listed(capsys, data_home, "--capability", "embedding")
+
+    code, out, _ = run(capsys, data_home, "show", "mistral-ai/Codestral-2501")
+    assert code == 0
+    shown = {line.split("  ", 1)[0]: line.split("  ", 1)[1].strip() for line in out.splitlines()}
+    assert shown["Also under"] == "code" and shown["Tags"] == "coding, tier:low"
+    code, out, _ = run(capsys, data_home, "show", "openai/text-embedding-3-small")
+    assert "embedding" in out.split("Capabilities", 1)[1].splitlines()[0]
+
+    code, out, _ = run(
+        capsys, data_home, "library", "search", "--category", "code", "--remote", "--json"
+    )
+    assert code == 0 and "mistral-ai/Codestral-2501" in out
+    code, out, _ = run(
+        capsys, data_home, "library", "search", "--capability", "embedding", "--remote", "--json"
+    )
+    assert code == 0 and "openai/text-embedding-3-small" in out

@@ -108,3 +108,46 @@ def test_an_unknown_task_names_the_valid_ones(parts) -> None:  # type: ignore[no
     service, _repo = parts
     with pytest.raises(UserInputError, match="code_generation"):
         service.recommend("poetry slam", hardware=LAPTOP)
+
+
+def _claimed_lighter(trade_off: str) -> list[tuple[str, float]]:
+    """(model, GiB) for every alternative a trade-off calls lighter."""
+    import re
+
+    return [
+        (m.group(1), float(m.group(2)))
+        for m in re.finditer(r"(\S+) is (?:faster and )?lighter \((\d+\.\d) GiB\)", trade_off)
+    ]
+
+
+def test_a_trade_off_calls_an_alternative_lighter_only_when_it_needs_less_memory(parts) -> None:  # type: ignore[no-untyped-def]
+    service, _repo = parts
+    pair = [service.library.get("starcoder2:7b"), service.library.get("deepseek-coder:6.7b")]
+    result = service.recommend("code_generation", hardware=DESKTOP, candidates=pair)
+    starcoder = next(r for r in result.recommendations if r.model == "starcoder2:7b")
+    deepseek = next(r for r in result.recommendations if r.model == "deepseek-coder:6.7b")
+    assert deepseek.memory_bytes > starcoder.memory_bytes  # 6.7B, but the heavier download
+    assert "deepseek-coder:6.7b" in starcoder.trade_off
+    assert "lighter" not in starcoder.trade_off and "faster" not in starcoder.trade_off
+    assert "more memory" in starcoder.trade_off
+    for hardware in (LAPTOP, DESKTOP):
+        for task in ("code_generation", "chat"):
+            for rec in service.recommend(task, hardware=hardware, limit=10).recommendations:
+                for _name, gib in _claimed_lighter(rec.trade_off):
+                    assert gib < round(rec.memory_bytes / GIB, 1), rec.trade_off
+
+
+def test_a_cloud_model_is_said_to_run_on_the_providers_servers_not_on_a_gpu(parts) -> None:  # type: ignore[no-untyped-def]
+    service, repo = parts
+    repo.register(
+        ModelRecord(name="openai/gpt-4.1-mini", source=Source.GITHUB_MODELS,
+                    serving=Serving.REMOTE, capabilities=["completion", "tools"])
+    )  # fmt: skip
+    result = service.recommend("chat", hardware=LAPTOP, include_remote=True, limit=50)
+    cloud = next(r for r in result.recommendations if r.model == "openai/gpt-4.1-mini")
+    said = f"{cloud.fit.label} {cloud.reason}".lower()
+    assert "gpu" not in said and "0.0 gib" not in said, said
+    assert "provider's servers" in said and "nothing to load here" in said
+    assert cloud.fit.value == "remote"
+    for rec in result.recommendations:
+        assert "gpu" not in f"{rec.fit.label} {rec.reason}".lower()  # this laptop has none

@@ -49,6 +49,9 @@ class Comparison(BaseModel):
         """(row label, one cell per model) — the table the CLI and the UI both show."""
         gib = 1024**3
 
+        def memory(m: ComparedModel) -> str:
+            return "none here" if m.fit is Fit.REMOTE else f"{m.memory_bytes / gib:.1f} GiB"
+
         def size(m: ComparedModel) -> str:
             return f"{m.size_bytes / 1e9:.1f} GB" if m.size_bytes else "-"
 
@@ -59,7 +62,7 @@ class Comparison(BaseModel):
             ("Quantization", [m.quantization or "-" for m in self.models]),
             ("Max context", [str(m.context_length or "-") for m in self.models]),
             ("Capabilities", [", ".join(m.capabilities) for m in self.models]),
-            (f"Memory @ {self.context_length}", [f"{m.memory_bytes / gib:.1f} GiB" for m in self.models]),
+            (f"Memory @ {self.context_length}", [memory(m) for m in self.models]),
             ("Fit", [m.fit.label for m in self.models]),
             ("Installed", ["yes" if m.installed else "no" for m in self.models]),
         ]  # fmt: skip
@@ -103,7 +106,7 @@ class ComparisonService:
 
     def _row(self, entry: LibraryEntry, ctx: int, hw: HardwareProfile) -> ComparedModel:
         if entry.remote:
-            memory, fit, layers = 0, Fit.FULL_GPU, 0
+            memory, fit, layers = 0, Fit.REMOTE, 0
         else:
             report = self.compatibility.check_entry(entry, ctx, hardware=hw, suggest=False)
             memory, fit, layers = report.estimate.total_bytes, report.fit, report.gpu_layers

@@ -63,6 +63,7 @@ class Fit(StrEnum):
     PARTIAL = "partial"
     CPU_ONLY = "cpu_only"
     DOES_NOT_FIT = "does_not_fit"
+    REMOTE = "remote"  # served by a cloud provider: no local memory, no GPU involved
 
     @property
     def label(self) -> str:
@@ -71,12 +72,18 @@ class Fit(StrEnum):
             "partial": "Split between GPU and CPU",
             "cpu_only": "Runs on the CPU only",
             "does_not_fit": "Does not fit",
+            "remote": "Runs on the provider's servers",
         }[self.value]
 
     @property
     def badge(self) -> str:
         """green / amber / red, as the library shows it."""
-        return {"full_gpu": "green", "partial": "amber", "cpu_only": "amber"}.get(self.value, "red")
+        return {
+            "full_gpu": "green",
+            "partial": "amber",
+            "cpu_only": "amber",
+            "remote": "green",
+        }.get(self.value, "red")
 
 
 class Suggestion(BaseModel):
@@ -316,7 +323,7 @@ class CompatibilityService:
         return out
 
 
-_RANK = {Fit.FULL_GPU: 3, Fit.PARTIAL: 2, Fit.CPU_ONLY: 1, Fit.DOES_NOT_FIT: 0}
+_RANK = {Fit.REMOTE: 3, Fit.FULL_GPU: 3, Fit.PARTIAL: 2, Fit.CPU_ONLY: 1, Fit.DOES_NOT_FIT: 0}
 
 
 def _better(new: Fit, old: Fit) -> bool:

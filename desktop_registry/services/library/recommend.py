@@ -24,6 +24,8 @@ from desktop_registry.services.library.compatibility import (
 from desktop_registry.services.library.hardware import HardwareProfile
 from desktop_registry.services.library.memory_estimate import GIB
 
+REMOTE_WHERE = "runs on the provider's servers; nothing to load here"
+
 
 def resolve_task(name: str) -> str:
     key = name.strip().lower().replace("-", "_").replace("/", "_")
@@ -232,7 +234,7 @@ class RecommendationService:
             Fit.FULL_GPU: f"fits on the GPU ({report.estimate.total_bytes / GIB:.1f} GiB)",
             Fit.PARTIAL: f"runs split GPU/CPU ({report.gpu_layers}/{report.estimate.layers} layers)",
             Fit.CPU_ONLY: f"runs on the CPU in {report.estimate.total_bytes / GIB:.1f} GiB",
-        }.get(report.fit, "served remotely")
+        }.get(report.fit, REMOTE_WHERE)
         perf = (
             f"recorded score {expected.score:.2f}"
             if expected.source == "recorded"
@@ -252,6 +254,8 @@ class RecommendationService:
             for _, e, r, _ in scored
             if (e.parameter_count or 0) > (entry.parameter_count or 0) and not e.remote
         ]
+        # Smaller by parameters; whether that also makes it lighter or faster here is checked
+        # against the estimates, not assumed (a 6.7B build can need more memory than a 7B one).
         smaller = [
             (e, r)
             for _, e, r, _ in scored
@@ -266,7 +270,25 @@ class RecommendationService:
             )
         if smaller:
             e, r = smaller[0]
-            parts.append(f"{e.name} is faster and lighter ({r.estimate.total_bytes / GIB:.1f} GiB)")
+            gib = f"{r.estimate.total_bytes / GIB:.1f} GiB"
+            # Lighter only by a difference the shown figures (0.1 GiB) can tell apart.
+            lighter = round(r.estimate.total_bytes / GIB, 1) < round(
+                report.estimate.total_bytes / GIB, 1
+            )
+            faster = _speed_factor(r, e) > _speed_factor(report, entry)
+            if lighter and faster:
+                parts.append(f"{e.name} is faster and lighter ({gib})")
+            elif lighter:
+                parts.append(f"{e.name} is lighter ({gib})")
+            elif faster:
+                parts.append(f"{e.name} runs faster here but needs {gib}")
+            else:
+                size = e.parameter_size or "fewer parameters"
+                heavier = r.estimate.total_bytes > report.estimate.total_bytes
+                cost = (
+                    f"needs more memory here ({gib})" if heavier else f"is no lighter here ({gib})"
+                )
+                parts.append(f"{e.name} is smaller ({size}) but {cost}")
         return "; ".join(parts) or "the only model that fits this task here"
 
 
@@ -278,6 +300,5 @@ def _remote_report(entry: LibraryEntry) -> CompatibilityReport:
         kv_cache_bytes=0, graph_bytes=0, overhead_bytes=0, total_bytes=0, layers=1, layer_bytes=0,
     )  # fmt: skip
     return CompatibilityReport(
-        model=entry.name, estimate=empty, fit=Fit.FULL_GPU, score=1.0,
-        reason="served remotely: no local memory needed",
+        model=entry.name, estimate=empty, fit=Fit.REMOTE, score=1.0, reason=REMOTE_WHERE,
     )  # fmt: skip

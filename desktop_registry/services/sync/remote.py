@@ -28,7 +28,7 @@ from desktop_registry.domain import (
     categories_for_capabilities,
     category_for_remote_provider,
 )
-from desktop_registry.domain.categories import guess_capabilities
+from desktop_registry.domain.categories import categories_for_catalog_tags, guess_capabilities
 from desktop_registry.errors import SourceError, SourceUnreachableError
 from desktop_registry.sources.github_models import CatalogEntry, parse_catalog
 from desktop_registry.sources.openai_compatible import RemoteModelInfo
@@ -119,7 +119,16 @@ def catalog_capabilities(entry: CatalogEntry) -> list[str]:
 def record_from_catalog(entry: CatalogEntry, inference_url: str) -> ModelRecord:
     capabilities = catalog_capabilities(entry)
     primary = category_for_remote_provider(entry.id)
-    extra = [c for c in categories_for_capabilities(capabilities) if c is not Category.GENERAL]
+    # The provider decides the primary (cloud) category; what the catalog says the model is
+    # for (embeddings, vision, coding …) stays on the record as further categories.
+    extra = [
+        c
+        for c in [
+            *categories_for_capabilities(capabilities),
+            *categories_for_catalog_tags(entry.tags),
+        ]
+        if c is not Category.GENERAL
+    ]
     limits = entry.limits
     return ModelRecord(
         name=entry.id,
@@ -128,7 +137,7 @@ def record_from_catalog(entry: CatalogEntry, inference_url: str) -> ModelRecord:
         provider=entry.provider,
         serving=Serving.REMOTE,
         category=primary,
-        categories=[primary, *[c for c in extra if c is not primary]],
+        categories=[primary, *[c for c in dict.fromkeys(extra) if c is not primary]],
         category_source=CategorySource.CATALOG,
         capabilities=capabilities,
         endpoint=inference_url,
