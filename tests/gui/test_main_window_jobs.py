@@ -3,19 +3,14 @@ in the Jobs panel finishes it (the pulled model then appears in the tree)."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 from desktop_registry.domain.jobs import JobState
 from desktop_registry.storage import Database
 from desktop_registry.storage.job_repository import JobRepository
 from tests.gui.conftest import PULLABLE, until
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from tests.reliability.sigkill import start_cli
 
 
 def test_a_pull_killed_with_its_process_is_interrupted_and_resumes_from_the_jobs_panel(
@@ -25,12 +20,10 @@ def test_a_pull_killed_with_its_process_is_interrupted_and_resumes_from_the_jobs
     Database.open(db_path).dispose()
     emulator.pull_chunk_bytes = 100_000_000
     emulator.chunk_delay_s = 0.02
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "DESKTOP_REGISTRY_HOME": str(tmp_path)}
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "desktop_registry.cli", "--db", str(db_path),
-         "--ollama-url", emulator.url, "jobs", "pull", PULLABLE.name],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+    proc = start_cli(
+        ["--db", str(db_path), "--ollama-url", emulator.url, "jobs", "pull", PULLABLE.name],
+        {"DESKTOP_REGISTRY_HOME": str(tmp_path)},
+    )
     watcher = Database.open(db_path, upgrade=False)
     try:
         jobs = JobRepository(watcher)

@@ -4,11 +4,7 @@ keeps its finished rows, and resuming asks only for the rest."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -21,11 +17,11 @@ import yaml
 from desktop_registry.app import build_context
 from desktop_registry.cli import main as cli
 from desktop_registry.config import Settings
+from tests.reliability.sigkill import eval_rows, start_cli
 from tests.servers.ollama_emulator import EmulatedModel, OllamaEmulator
 
 MODELS = ["alpha:1b", "beta:1b", "gamma:1b"]
 ROWS = 200
-REPO = Path(__file__).resolve().parents[2]
 
 
 class InFlight:
@@ -82,11 +78,6 @@ def home(tmp_path: Path, emulator: OllamaEmulator, capsys) -> Path:
     return tmp_path
 
 
-def stored_rows(db: Path) -> list[tuple[int, int, int]]:
-    with sqlite3.connect(db) as conn:
-        return conn.execute("SELECT run_id, model_id, row_index FROM eval_results").fetchall()
-
-
 def test_run_of_600_rows_never_exceeds_the_concurrency_limit_and_stores_every_row(home, emulator):
     emulator.latency_s = 0.01
     counter = InFlight(emulator)
@@ -132,32 +123,15 @@ def test_eval_run_keeps_to_the_concurrency_setting_unless_the_flag_overrides_it(
 def test_a_killed_run_keeps_finished_rows_and_resume_finishes_only_the_rest(home, emulator, capsys):
     emulator.latency_s = 0.02  # 600 rows / 4 at a time ≈ 3 s: time to kill it halfway
     db = home / "registry.db"
-    env = {**os.environ, "DESKTOP_REGISTRY_HOME": str(home / "h"), "PYTHONPATH": str(REPO)}
-    child = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "desktop_registry.cli",
-            "--db",
-            str(db),
-            "--ollama-url",
-            emulator.url,
-            "eval",
-            "run",
-            "Load Test",
-            "--models",
-            ",".join(MODELS),
-            "--concurrency",
-            "4",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    args = ["--db", str(db), "--ollama-url", emulator.url, "eval", "run", "Load Test"]
+    child = start_cli(
+        [*args, "--models", ",".join(MODELS), "--concurrency", "4"],
+        {"DESKTOP_REGISTRY_HOME": str(home / "h")},
     )
     try:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
-            if len(stored_rows(db)) >= 200 if db.exists() else False:
+            if len(eval_rows(db)) >= 200:
                 break
             time.sleep(0.05)
         child.send_signal(signal.SIGKILL)
@@ -165,7 +139,7 @@ def test_a_killed_run_keeps_finished_rows_and_resume_finishes_only_the_rest(home
     finally:
         if child.poll() is None:
             child.kill()
-    kept = stored_rows(db)
+    kept = eval_rows(db)
     assert 200 <= len(kept) < ROWS * 3, "the run should have been killed halfway"
     run_id = kept[0][0]
     asked_before = emulator.count("/api/chat")
@@ -175,7 +149,7 @@ def test_a_killed_run_keeps_finished_rows_and_resume_finishes_only_the_rest(home
     )
     out = capsys.readouterr().out
     assert code == 0
-    rows = stored_rows(db)
+    rows = eval_rows(db)
     assert len(rows) == ROWS * 3 == len(set(rows))  # every row once, none twice
     assert set(kept) <= set(rows)  # the finished rows survived untouched
     # the resume asked only for what was missing (plus at most the ≤4 in flight at the kill)

@@ -7,11 +7,8 @@ sync (one transaction), and equal the source after the next sync.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -20,58 +17,28 @@ import pytest
 from desktop_registry.services.sync.ollama import OllamaSync
 from desktop_registry.sources.ollama import OllamaSource
 from desktop_registry.storage import Database, ModelRepository
+from tests.reliability.sigkill import (
+    duplicate_models,
+    integrity_ok,
+    model_digests,
+    source_state,
+    start_cli,
+    wait_for,
+)
 from tests.servers.ollama_emulator import OllamaEmulator, many_models
-
-REPO_ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.slow
 
 
 def start_sync(db: Path, url: str) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "desktop_registry.cli",
-            "--db",
-            str(db),
-            "sync",
-            "--ollama-url",
-            url,
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-
-
-def wait_for(condition, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the sync to get there")
-        time.sleep(0.002)
+    return start_cli(["--db", str(db), "sync", "--ollama-url", url], stderr=subprocess.PIPE)
 
 
 def registry_state(db_path: Path) -> dict[str, tuple[str, str]]:
     """name → (digest, status), read with plain sqlite3 so nothing of ours can hide damage."""
-    conn = sqlite3.connect(db_path)
-    try:
-        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
-        dupes = conn.execute(
-            "SELECT name, version, source, COUNT(*) FROM models GROUP BY 1, 2, 3 HAVING COUNT(*) > 1"
-        ).fetchall()
-        assert dupes == []
-        return {n: (d, s) for n, d, s in conn.execute("SELECT name, digest, status FROM models")}
-    finally:
-        conn.close()
-
-
-def source_state(emu: OllamaEmulator) -> dict[str, tuple[str, str]]:
-    return {
-        m.name if ":" in m.name else f"{m.name}:latest": (m.digest, "available") for m in emu.models
-    }
+    assert integrity_ok(db_path)
+    assert duplicate_models(db_path) == 0
+    return model_digests(db_path)
 
 
 def sync_in_process(db_path: Path, url: str) -> None:

@@ -7,7 +7,6 @@ to follow whatever the registry says is active.
 
 from __future__ import annotations
 
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from desktop_registry.domain import ModelDetails, ModelRecord, Serving, Source
+from desktop_registry.errors import UserInputError
 from desktop_registry.services.versions.service import (
     CHAMPION,
     VersionService,
@@ -26,6 +26,7 @@ from desktop_registry.services.versions.service import (
 from desktop_registry.storage import Database, ModelRepository
 from desktop_registry.storage.slots import SlotRepository
 from desktop_registry.tracking.mlflow import MlflowTracker, default_tracking_uri
+from tests.reliability.sigkill import sigkill
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow  # real subprocesses; still run in CI
@@ -92,9 +93,7 @@ def start(db_path: Path, mode: str) -> subprocess.Popen[str]:
 
 
 def kill(proc: subprocess.Popen[str]) -> None:
-    proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    assert sigkill(proc)
 
 
 @pytest.fixture
@@ -167,4 +166,17 @@ def test_alias_left_behind_by_a_crash_after_commit_is_repaired(setup):
     name = slot_registered_name(SLOT)
     assert tracker.alias_version(name, CHAMPION) != svc.active(SLOT).mlflow_version
     assert svc.mirror_alias(SLOT) == svc.active(SLOT).mlflow_version
+    assert tracker.alias_version(name, CHAMPION) == svc.active(SLOT).mlflow_version
+
+
+def test_running_a_switch_again_after_a_crash_after_commit_moves_the_alias(setup):
+    db_path, svc, tracker = setup
+    proc = start(db_path, "once")  # commits the switch to 1.1.0, dies before MLflow hears of it
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "DONE"
+    kill(proc)
+    name = slot_registered_name(SLOT)
+    assert tracker.alias_version(name, CHAMPION) != svc.active(SLOT).mlflow_version
+    with pytest.raises(UserInputError, match="already active"):
+        svc.switch(SLOT, "1.1.0", reason="again, after the crash")
     assert tracker.alias_version(name, CHAMPION) == svc.active(SLOT).mlflow_version

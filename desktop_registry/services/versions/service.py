@@ -164,6 +164,9 @@ class VersionService:
     ) -> SlotChange:
         current = self.slots.active(slot.id)
         if current is not None and current.id == target.id:
+            # A switch killed after its commit but before MLflow heard of it: running it
+            # again must still move the alias, or nothing on the command line ever would.
+            self.mirror_alias(slot.name)
             raise UserInputError(f"Version {target.version} is already active in {slot.name!r}.")
         record = self.models.get(target.model_id)
         self._check_capability(slot, record)
