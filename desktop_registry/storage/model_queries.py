@@ -26,12 +26,17 @@ def search_text(record: ModelRecord) -> str:
     ).lower()
 
 
-def category_keys(primary: Category | str, capabilities: Iterable[str]) -> str:
-    """ " a b ": the categories a model is listed under, as the list filters match them."""
+def category_keys(
+    primary: Category | str, capabilities: Iterable[str], also: Iterable[Category | str] = ()
+) -> str:
+    """ " a b ": the categories a model is listed under, as the list filters match them: the
+    primary, those its capabilities imply, and any others its record lists (a catalog's tags,
+    e.g. a cloud model tagged coding is also listed under code)."""
     caps = set(capabilities)
     keys = {Category(primary).value} | {
         category.value for cap, category in CAPABILITY_CATEGORIES if cap.value in caps
     }
+    keys |= {Category(category).value for category in also}
     return " " + " ".join(sorted(keys)) + " "
 
 

@@ -93,7 +93,9 @@ def _row_values(record: ModelRecord, now: datetime) -> dict[str, Any]:
         "description": record.description,
         "tags": list(record.tags),
         "search_text": model_queries.search_text(record),
-        "category_keys": model_queries.category_keys(record.category, record.capabilities),
+        "category_keys": model_queries.category_keys(
+            record.category, record.capabilities, record.categories
+        ),
         "template": record.template,
         "system": record.system,
         "license": record.license,

@@ -164,6 +164,7 @@ def test_catalog_capabilities_and_tags_stay_on_the_record_beside_the_provider_ca
     assert "code" in models["mistral-ai/Codestral-2501"]["categories"]
     assert "embedding" in models["openai/text-embedding-3-small"]["categories"]
     assert "openai/text-embedding-3-small" in listed(capsys, data_home, "--capability", "embedding")
+    assert "mistral-ai/Codestral-2501" in listed(capsys, data_home, "--category", "code")
 
     code, out, _ = run(capsys, data_home, "show", "mistral-ai/Codestral-2501")
     assert code == 0
