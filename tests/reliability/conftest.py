@@ -16,6 +16,43 @@ from desktop_registry.cli import main as cli
 from tests.servers.ollama_emulator import OllamaEmulator, RawReply, standard_models
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Nothing may escape a reliability test unseen: an exception ignored in a finalizer or
+    raised in a thread fails the test instead of becoming a warning."""
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(here):
+            item.add_marker(
+                pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
+            )
+            item.add_marker(
+                pytest.mark.filterwarnings("error::pytest.PytestUnhandledThreadExceptionWarning")
+            )
+
+
+@pytest.fixture(autouse=True)
+def no_unhandled_asyncio_errors() -> Iterator[None]:
+    """An exception no task awaited (asyncio's "Task exception was never retrieved") fails the
+    test that left it, through the loop's exception handler."""
+    import asyncio
+
+    seen: list[dict[str, Any]] = []
+    policy = asyncio.get_event_loop_policy()
+    original = policy.new_event_loop
+
+    def new_event_loop() -> asyncio.AbstractEventLoop:
+        loop = original()
+        loop.set_exception_handler(lambda _loop, context: seen.append(context))
+        return loop
+
+    policy.new_event_loop = new_event_loop  # type: ignore[method-assign]
+    try:
+        yield
+    finally:
+        policy.new_event_loop = original  # type: ignore[method-assign]
+    assert not seen, f"unhandled in the event loop: {[c.get('message') for c in seen]}"
+
+
 def registry_rows(registry_path: Path) -> list[dict[str, Any]]:
     """Every row of the registry as `ModelRepository.list()` returns it (to compare before/after)."""
     from desktop_registry.storage import Database, ModelRepository
