@@ -2,7 +2,8 @@
 
 Refused, with a line and column: files over MAX_BYTES, text that is not UTF-8 (UTF-16, binary),
 nesting deeper than MAX_DEPTH, aliases that expand past MAX_VALUES (an "alias bomb") or refer
-to themselves, and numbers that are not finite (.nan, .inf). Never returns a partial document.
+to themselves, values YAML cannot build (2020-02-30), numbers that are not finite (.nan, .inf)
+and integers of more than MAX_DIGITS digits. Never returns a partial document.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from desktop_registry.errors import UserInputError
 MAX_BYTES = 2_000_000  # a prompt file with thousands of rows is ~1 MB
 MAX_DEPTH = 64
 MAX_VALUES = 200_000  # values after every alias is expanded
+MAX_DIGITS = 4000  # below Python's 4,300-digit int/str limit, so every number can be shown
 
 _WIDE_BOMS = (
     (codecs.BOM_UTF32_LE, "UTF-32"),
@@ -93,6 +95,16 @@ class _BoundedLoader(yaml.SafeLoader):
         finally:
             self._depth -= 1
 
+    def construct_object(self, node: Node, deep: bool = False) -> Any:
+        # PyYAML's constructors raise plain ValueError for a date like 2020-02-30 or an int
+        # over Python's digit limit; say which value it was instead.
+        try:
+            return super().construct_object(node, deep)
+        except ValueError as exc:
+            raise _Refused(
+                node, f"{str(node.value)[:40]!r} is not a value YAML can read ({exc})"
+            ) from None
+
 
 def _children(node: Node) -> list[Node]:
     if isinstance(node, SequenceNode):
@@ -136,6 +148,11 @@ def _check_expansion(root: Node) -> None:
                 stack.append((child, False))
 
 
+def _too_long(value: Any) -> bool:
+    # bit_length, not str(): str() of such an int is what raises.
+    return isinstance(value, int) and value.bit_length() > MAX_DIGITS * 3.32
+
+
 def _check_numbers(data: Any, origin: str) -> None:
     stack: list[tuple[Any, str]] = [(data, "")]
     while stack:
@@ -144,7 +161,18 @@ def _check_numbers(data: Any, origin: str) -> None:
             raise UserInputError(
                 f"{origin}: {path or 'the document'} is {value}; numbers must be finite."
             )
+        if _too_long(value):
+            raise UserInputError(
+                f"{origin}: {path or 'the document'} is a number of more than {MAX_DIGITS:,} "
+                "digits; write it as a string."
+            )
         if isinstance(value, dict):
+            for k in value:
+                if _too_long(k):
+                    raise UserInputError(
+                        f"{origin}: {path or 'the document'} has a key of more than "
+                        f"{MAX_DIGITS:,} digits; write it as a string."
+                    )
             stack.extend((v, f"{path}.{k}" if path else str(k)) for k, v in value.items())
         elif isinstance(value, list):
             stack.extend((v, f"{path}[{i}]") for i, v in enumerate(value))
@@ -153,8 +181,9 @@ def _check_numbers(data: Any, origin: str) -> None:
 def load_yaml(text: str, origin: str) -> Any:
     """The document of `text`, or a UserInputError naming the line and column at fault."""
     check_text(text, origin)
-    loader = _BoundedLoader(text)
+    loader: _BoundedLoader | None = None
     try:
+        loader = _BoundedLoader(text)  # reads ahead: a control character is refused here
         node = loader.get_single_node()
         if node is None:
             return None
@@ -168,6 +197,7 @@ def load_yaml(text: str, origin: str) -> Any:
         problem = getattr(exc, "problem", None) or str(exc)
         raise UserInputError(f"{where}: not valid YAML ({problem}).") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
     _check_numbers(data, origin)
     return data

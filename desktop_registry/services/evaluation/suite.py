@@ -183,6 +183,8 @@ def parse_prompt_yml(text: str, *, origin: str = "prompt file") -> EvalSuite:
             parsed = json.loads(str(data["jsonSchema"]))
         except ValueError as exc:
             raise _fail(origin, f"jsonSchema is not valid JSON ({exc}).") from None
+        except RecursionError:
+            raise _fail(origin, "jsonSchema is nested too deeply to read.") from None
         schema = parsed if isinstance(parsed, dict) else None
     if fmt == "json_schema" and (schema is None or "name" not in schema or "schema" not in schema):
         raise _fail(origin, "responseFormat json_schema needs a jsonSchema with name and schema.")
