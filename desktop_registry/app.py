@@ -172,7 +172,12 @@ class AppContext:
         if key in self._endpoint_sources:
             return self._endpoint_sources[key]
         store = self.endpoints()
-        source = OpenAICompatibleSource(
+        kind: type[OpenAICompatibleSource] = OpenAICompatibleSource
+        if endpoint.kind == "llamacpp":
+            from desktop_registry.sources.llamacpp import LlamaCppSource
+
+            kind = LlamaCppSource
+        source = kind(
             endpoint.name,
             endpoint.base_url,
             api_key=lambda: store.api_key(endpoint.name),
@@ -191,7 +196,9 @@ class AppContext:
         """Ollama, GitHub Models (see Settings.github_models_sync) and every endpoint, at once."""
         from desktop_registry.domain.sync import SkippedSource
         from desktop_registry.services.sync.all_sources import SourceSync, SyncAll
+        from desktop_registry.services.sync.llamacpp import LlamaCppSync
         from desktop_registry.services.sync.remote import EndpointSync, GitHubModelsSync
+        from desktop_registry.sources.llamacpp import LlamaCppSource
 
         syncs: list[tuple[str, SourceSync]] = [("ollama", self.ollama_sync())]
         skipped: list[SkippedSource] = []
@@ -213,12 +220,12 @@ class AppContext:
                 )
             )
         for endpoint in self.endpoints().list():
-            syncs.append(
-                (
-                    f"{Source.OPENAI_COMPATIBLE.value}:{endpoint.name}",
-                    EndpointSync(self.endpoint_source(endpoint), self.models),
-                )
-            )
+            source = self.endpoint_source(endpoint)
+            if isinstance(source, LlamaCppSource):
+                sync: SourceSync = LlamaCppSync(source, self.models)
+            else:
+                sync = EndpointSync(source, self.models)
+            syncs.append((f"{Source.OPENAI_COMPATIBLE.value}:{endpoint.name}", sync))
         if self.mlflow_store_exists():
             syncs.append((Source.MLFLOW.value, self.mlflow_sync()))
         return SyncAll(syncs, skipped)

@@ -69,7 +69,9 @@ def provider_rows(ctx: AppContext) -> list[dict[str, Any]]:
         rows.append(
             {
                 "name": endpoint.name,
-                "kind": Source.OPENAI_COMPATIBLE.value,
+                "kind": "llamacpp"
+                if endpoint.kind == "llamacpp"
+                else Source.OPENAI_COMPATIBLE.value,
                 "url": endpoint.base_url,
                 "credentials": "API key in keyring"
                 if store.has_api_key(endpoint.name)
@@ -133,10 +135,9 @@ def cmd_endpoint(args: argparse.Namespace, ctx: AppContext) -> int:
         if not args.name or not args.url:
             raise UserInputError("Give a name and a base URL: endpoint add NAME URL")
         key = _read_secret(f"API key for {args.name}: ", True) if args.api_key_stdin else None
-        endpoint = store.add(args.name, args.url, key)
-        print(
-            f"Endpoint {endpoint.name} added ({endpoint.base_url}). Run `sync` to list its models."
-        )
+        endpoint = store.add(args.name, args.url, key, kind=args.kind)
+        what = "llama.cpp server" if endpoint.kind == "llamacpp" else "Endpoint"
+        print(f"{what} {endpoint.name} added ({endpoint.base_url}). Run `sync` to list its models.")
     elif args.action == "remove":
         if not args.name:
             raise UserInputError("Give the name of the endpoint to remove.")
@@ -151,7 +152,9 @@ def cmd_endpoint(args: argparse.Namespace, ctx: AppContext) -> int:
         elif not rows:
             print("No endpoints. Add one: endpoint add NAME http://host:port/v1")
         for row in rows if not args.json else []:
-            print(f"{row['name']:<16} {row['base_url']}  {'key set' if row['api_key'] else ''}")
+            kind = "llama.cpp" if row["kind"] == "llamacpp" else "openai"
+            key = "key set" if row["api_key"] else ""
+            print(f"{row['name']:<16} {kind:<10} {row['base_url']}  {key}".rstrip())
     return 0
 
 
@@ -166,10 +169,23 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_token)
 
-    p = sub.add_parser("endpoint", help="OpenAI-compatible servers: add, remove, list")
+    p = sub.add_parser(
+        "endpoint", help="OpenAI-compatible and llama.cpp servers: add, remove, list"
+    )
     p.add_argument("action", choices=["add", "remove", "list"])
     p.add_argument("name", nargs="?")
-    p.add_argument("url", nargs="?", help="the OpenAI base URL, e.g. http://localhost:1234/v1")
+    p.add_argument(
+        "url",
+        nargs="?",
+        help="the OpenAI base URL, e.g. http://localhost:1234/v1 (a llama.cpp server: its "
+        "address, e.g. http://127.0.0.1:8080)",
+    )
+    p.add_argument(
+        "--kind",
+        choices=["openai", "llamacpp"],
+        default="openai",
+        help="llamacpp: a llama.cpp llama-server (its context size, slots and health are read)",
+    )
     p.add_argument("--api-key-stdin", action="store_true", help="read an API key from stdin")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_endpoint)

@@ -83,6 +83,11 @@ def cmd_show(args: argparse.Namespace, ctx: AppContext) -> int:
         ("Status", record.status.value),
         ("Endpoint", record.endpoint or "-"),
     ]
+    if record.details.engine:
+        from desktop_registry.services.registry.server_facts import server_facts
+
+        status = ctx.models.serving_status(record.id) if record.id is not None else None
+        fields.extend(server_facts(record, status))
     if record.parameters:
         fields.append(("Options", json.dumps(record.parameters)))
     if record.system:

@@ -44,6 +44,11 @@ class ModelDetails(BaseModel):
     has_projector: bool = False
     projector_bytes: int | None = None
     max_output_tokens: int | None = None
+    # What a llama.cpp server reports of itself (context_length is then its per-slot context).
+    engine: str | None = None  # "llamacpp" for a llama-server
+    trained_context_length: int | None = None
+    slots: int | None = None
+    model_path: str | None = None
 
 
 class PerformanceMetric(BaseModel):

@@ -30,6 +30,7 @@ from desktop_registry.errors import (
 )
 from desktop_registry.sources.openai_stream import (
     StreamNormaliser,
+    as_stream_chunk,
     estimate_tokens,
     message_dict,
     request_options,
@@ -276,6 +277,10 @@ class OpenAICompatibleSource:
             ]
 
     # ----- inference ---------------------------------------------------------------------
+    def request_fields(self, options: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The request fields for the app's generation options (a server kind may add its own)."""
+        return request_options(options)
+
     def prepare(self, model: str) -> None:
         """Raise before any request when the model cannot be called (e.g. no token)."""
 
@@ -301,7 +306,7 @@ class OpenAICompatibleSource:
             "messages": [message_dict(m) for m in messages],
             "stream": True,
             "stream_options": {"include_usage": True},
-            **request_options(options),
+            **self.request_fields(options),
         }
         if tools:
             request["tools"] = [dict(t) for t in tools]
@@ -341,6 +346,63 @@ class OpenAICompatibleSource:
                 source=self.name,
             )
         yield normaliser.finish()
+
+    async def reply(
+        self,
+        model: str,
+        messages: Sequence[ChatMessage],
+        *,
+        options: Mapping[str, Any] | None = None,
+        tools: Sequence[Mapping[str, Any]] | None = None,
+        response_format: Mapping[str, Any] | None = None,
+    ) -> list[ChatChunk]:
+        """One non-streamed reply (`stream: false`), as the chunks `chat` would have yielded."""
+        started = time.perf_counter()
+        self.prepare(model)
+        what = f"a reply from {model}"
+        request: dict[str, Any] = {
+            "model": model,
+            "messages": [message_dict(m) for m in messages],
+            **self.request_fields(options),
+        }
+        if tools:
+            request["tools"] = [dict(t) for t in tools]
+        if response_format:
+            request["response_format"] = dict(response_format)
+        client = self.client()
+
+        async def attempt(permit: PermitLike) -> Any:
+            with self.errors(what, model):
+                raw = await client.chat.completions.with_raw_response.create(**request)
+            permit.settle(raw.headers)
+            with self.errors(what, model):
+                return raw.parse()
+
+        key, tier = self.key_for(model)
+        granted = await self.gate.run(
+            key,
+            tier,
+            attempt,
+            tokens=estimate_tokens(messages),
+            output_tokens=int(request.get("max_tokens") or 0),
+        )
+        granted.permit.release()
+        normaliser = StreamNormaliser(started)
+        with self.errors(what, model):
+            chunk = normaliser.feed(as_stream_chunk(granted.value))
+        last = normaliser.finish()
+        if last.usage is not None:
+            # Everything arrived at once: no first-token time to tell, and the rate is over the
+            # whole request (the stream's rate formula would divide by a zero-length span).
+            wall = last.usage.wall_s or 0.0
+            tokens = last.usage.completion_tokens
+            rate = tokens / wall if tokens and wall > 0 else None
+            last = last.model_copy(
+                update={
+                    "usage": last.usage.model_copy(update={"ttft_s": None, "tokens_per_s": rate})
+                }
+            )
+        return [*([chunk] if chunk is not None else []), last]
 
     async def embed(self, model: str, inputs: str | Sequence[str]) -> list[list[float]]:
         self.prepare(model)

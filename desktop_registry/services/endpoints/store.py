@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import re
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlparse
 
 from pydantic import BaseModel, ValidationError
@@ -16,6 +17,7 @@ from desktop_registry.errors import NotFoundError, StorageError, UserInputError
 from desktop_registry.sources.credentials import SecretStore
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$")
+ENDPOINT_KINDS = ("openai", "llamacpp")
 RESERVED_NAMES = frozenset({"ollama", "github_models", "github", "mlflow"})
 
 
@@ -23,7 +25,8 @@ class Endpoint(BaseModel):
     """One configured server; `name` prefixes its models in the registry (`<name>/<model id>`)."""
 
     name: str
-    base_url: str
+    base_url: str  # the OpenAI base URL; for a llama.cpp server its root (the API is under /v1)
+    kind: Literal["openai", "llamacpp"] = "openai"
 
     @property
     def secret_key(self) -> str:
@@ -60,7 +63,9 @@ class EndpointStore:
             f"No endpoint named {name!r}. `desktop-registry-cli endpoint list` shows them."
         )
 
-    def add(self, name: str, base_url: str, api_key: str | None = None) -> Endpoint:
+    def add(
+        self, name: str, base_url: str, api_key: str | None = None, kind: str = "openai"
+    ) -> Endpoint:
         if not _NAME.match(name) or name.lower() in RESERVED_NAMES:
             raise UserInputError(
                 f"{name!r} cannot name an endpoint: use letters, digits, '.', '_' or '-' "
@@ -72,7 +77,14 @@ class EndpointStore:
                 f"{base_url!r} is not an http(s) URL. Give the server's OpenAI base URL, "
                 "e.g. http://localhost:1234/v1."
             )
-        endpoint = Endpoint(name=name, base_url=base_url.strip().rstrip("/"))
+        if kind not in ENDPOINT_KINDS:
+            raise UserInputError(
+                f"{kind!r} is not an endpoint kind: use {' or '.join(ENDPOINT_KINDS)}."
+            )
+        url = base_url.strip().rstrip("/")
+        if kind == "llamacpp" and url.endswith("/v1"):
+            url = url[: -len("/v1")]  # llama-server's own endpoints (/props, /slots) are at root
+        endpoint = Endpoint(name=name, base_url=url, kind=kind)
         others = [e for e in self.list() if e.name != name]
         if api_key:
             self.secrets.set(endpoint.secret_key, api_key)

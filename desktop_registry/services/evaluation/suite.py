@@ -94,7 +94,12 @@ class EvalSuite:
 
     def options(self) -> dict[str, Any]:
         """modelParameters in the serving layer's (Ollama) option names."""
-        names = {"temperature": "temperature", "maxTokens": "num_predict", "topP": "top_p"}
+        names = {
+            "temperature": "temperature",
+            "maxTokens": "num_predict",
+            "topP": "top_p",
+            "seed": "seed",  # ours: gh-models has no seed, a fixed one makes sampled runs repeat
+        }
         return {names[k]: v for k, v in self.model_parameters.items() if k in names}
 
     def request_format(self) -> dict[str, Any] | None:

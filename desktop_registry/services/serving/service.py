@@ -109,8 +109,12 @@ class ServingService:
         think: bool | None = None,
         tools: Sequence[Mapping[str, Any]] | None = None,
         response_format: Mapping[str, Any] | None = None,
+        stream: bool = True,
     ) -> AsyncIterator[ChatChunk]:
         """Stream a reply. The caller keeps what arrived if the stream breaks.
+
+        stream=False asks a backend that can (OpenAI-compatible servers) for one whole reply;
+        the chunks are the same, the reply just arrives at once.
 
         The last chunk has done=True and usage with tokens in/out, TTFT and tokens/s, whatever
         the source: figures a backend does not give are filled from this call's own timing.
@@ -128,15 +132,27 @@ class ServingService:
         first_at: float | None = None
         pieces = 0
         try:
-            stream = backend.chat(
-                self.served_name(record),
-                list(messages),
-                options=merged_options or None,
-                think=think,
-                tools=tools,
-                **extra,
-            )
-            async for chunk in stream:
+            single = getattr(backend, "reply", None) if not stream else None
+            if single is not None:
+                chunks: AsyncIterator[ChatChunk] = _each(
+                    await single(
+                        self.served_name(record),
+                        list(messages),
+                        options=merged_options or None,
+                        tools=tools,
+                        **extra,
+                    )
+                )
+            else:
+                chunks = backend.chat(
+                    self.served_name(record),
+                    list(messages),
+                    options=merged_options or None,
+                    think=think,
+                    tools=tools,
+                    **extra,
+                )
+            async for chunk in chunks:
                 if chunk.done:
                     chunk = _complete_usage(chunk, started, first_at, pieces)
                 elif chunk.content or chunk.thinking or chunk.tool_calls:
@@ -288,3 +304,8 @@ def _complete_usage(
     if not changes and chunk.usage is not None:
         return chunk
     return chunk.model_copy(update={"usage": usage.model_copy(update=changes)})
+
+
+async def _each(chunks: Sequence[ChatChunk]) -> AsyncIterator[ChatChunk]:
+    for chunk in chunks:
+        yield chunk
