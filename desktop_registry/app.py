@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from desktop_registry.config import Settings
-from desktop_registry.domain import Source
+from desktop_registry.domain import ModelRecord, Source
 from desktop_registry.services.events import EventHub, Topic
 from desktop_registry.storage import Database, ModelRepository
 
@@ -187,6 +187,16 @@ class AppContext:
         )
         self._endpoint_sources[key] = source
         return source
+
+    async def llamacpp_status(self, record: ModelRecord) -> list[tuple[str, str]]:
+        """A llama.cpp server model's live state (ready/loading, busy slots) as label/value rows."""
+        from desktop_registry.services.sync.llamacpp import refresh_status
+        from desktop_registry.sources.llamacpp import LlamaCppSource
+
+        source = self.endpoint_source(self.endpoints().get(record.provider))
+        if not isinstance(source, LlamaCppSource):
+            return []
+        return await refresh_status(source, self.models, record)
 
     def github_sync_enabled(self) -> bool:
         mode = self.settings.github_models_sync

@@ -220,6 +220,12 @@ class ModelInspector(QScrollArea):
         self.fields["context"].setText(f"{d.context_length:,} tokens" if d.context_length else "—")
         self.fields["size"].setText(human_bytes(record.size_bytes, empty="—"))
         self.fields["memory"].setText("checking…" if record.is_local else "served remotely")
+        if d.engine == "llamacpp" and d.context_length:
+            trained = (
+                f", trained on {d.trained_context_length:,}" if d.trained_context_length else ""
+            )
+            self.fields["context"].setText(f"{d.context_length:,} tokens per slot{trained}")
+            self.fields["memory"].setText("asking the llama.cpp server…")
         self.fields["endpoint"].setText(record.endpoint or "—")
         self.fields["digest"].setText(record.digest[:19] if record.digest else "—")
         lineage = []
@@ -273,6 +279,19 @@ class ModelInspector(QScrollArea):
     def show_compatibility(self, report: CompatibilityReport | None, error: str = "") -> None:
         """Fill the Compatibility section from a CompatibilityReport (or say why there is none)."""
         self.compat_box.show_report(report, error)
+
+    def show_server(
+        self, record_id: int | None, facts: list[tuple[str, str]], error: str = ""
+    ) -> None:
+        """A llama.cpp server's live state in the "In memory" row (ready, busy slots)."""
+        if self.record is None or self.record.id != record_id:
+            return  # another model was selected meanwhile
+        if error:
+            self.fields["memory"].setText(f"server not answering — {shown_safely(error)}")
+            self.fields["status"].setText(f"{self.record.status.value} · server down")
+            return
+        state = dict(facts).get("Server", "")
+        self.fields["memory"].setText(f"llama.cpp server · {state}" if state else "—")
 
     def show_memory(self, loaded: LoadedModel | None, error: str = "") -> None:
         if self.record is None or not self.record.is_local:

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QMessageBox
 from desktop_registry.errors import RegistryError
 
 if TYPE_CHECKING:
+    from desktop_registry.domain import ModelRecord
     from desktop_registry.ui.experiment_dialog import ExperimentDialog
     from desktop_registry.ui.inspector import ModelInspector
     from desktop_registry.ui.main_window import MainWindow
@@ -52,6 +53,8 @@ class ModelActions:
         )
         if record.is_local and record.source.value == "ollama":
             window.tasks.spawn(self.memory_state(model_id), "reading loaded models")
+        if record.details.engine == "llamacpp":
+            window.tasks.spawn(self.server_state(record), "reading the llama.cpp server's state")
         if record.is_local:
             window.tasks.spawn(
                 window.inspector.check_compatibility(window.ctx, record), "estimating memory"
@@ -71,6 +74,15 @@ class ModelActions:
         name = inspector.record.ollama_name or inspector.record.name
         match = next((m for m in loaded if m.name == name), None)
         inspector.show_memory(match)
+
+    async def server_state(self, record: ModelRecord) -> None:
+        inspector = self.window.inspector
+        try:
+            facts = await self.window.ctx.llamacpp_status(record)
+        except RegistryError as exc:
+            inspector.show_server(record.id, [], error=str(exc))
+            return
+        inspector.show_server(record.id, facts)
 
     def confirm(self, title: str, text: str) -> bool:
         answer = QMessageBox.question(self.window, title, text)

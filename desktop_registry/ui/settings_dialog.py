@@ -73,7 +73,7 @@ class SettingsDialog(QDialog):
         form.addRow("", self.token_state)
         layout.addWidget(github)
 
-        endpoints = QGroupBox("OpenAI-compatible endpoints")
+        endpoints = QGroupBox("OpenAI-compatible and llama.cpp servers")
         box = QVBoxLayout(endpoints)
         self.endpoint_list = QListWidget()
         self.endpoint_list.setMaximumHeight(90)
@@ -83,12 +83,26 @@ class SettingsDialog(QDialog):
         self.endpoint_name.setPlaceholderText("name (e.g. lmstudio)")
         self.endpoint_url = QLineEdit()
         self.endpoint_url.setPlaceholderText("http://localhost:1234/v1")
+        self.endpoint_kind = QComboBox()
+        self.endpoint_kind.addItem("OpenAI-compatible", "openai")
+        self.endpoint_kind.addItem("llama.cpp server", "llamacpp")
+        self.endpoint_kind.setToolTip(
+            "llama.cpp server: a llama-server started by you (or by LM Studio/Jan); its context "
+            "size, slots and health are read as well as its models."
+        )
+        self.endpoint_kind.currentIndexChanged.connect(self._endpoint_kind_changed)
         self.endpoint_key = QLineEdit()
         self.endpoint_key.setPlaceholderText("API key (optional)")
         self.endpoint_key.setEchoMode(QLineEdit.EchoMode.Password)
         self.add_endpoint = QPushButton("Add")
         self.remove_endpoint = QPushButton("Remove selected")
-        for w in (self.endpoint_name, self.endpoint_url, self.endpoint_key, self.add_endpoint):
+        for w in (
+            self.endpoint_kind,
+            self.endpoint_name,
+            self.endpoint_url,
+            self.endpoint_key,
+            self.add_endpoint,
+        ):
             row.addWidget(w)
         box.addLayout(row)
         box.addWidget(self.remove_endpoint)
@@ -205,7 +219,8 @@ class SettingsDialog(QDialog):
             store = self.window_.ctx.endpoints()
             for e in store.list():
                 key = " · key stored" if store.has_api_key(e.name) else ""
-                self.endpoint_list.addItem(f"{e.name}  {e.base_url}{key}")
+                kind = " · llama.cpp" if e.kind == "llamacpp" else ""
+                self.endpoint_list.addItem(f"{e.name}  {e.base_url}{kind}{key}")
         except RegistryError as exc:
             self.message.setText(str(exc))
 
@@ -215,6 +230,7 @@ class SettingsDialog(QDialog):
                 self.endpoint_name.text().strip(),
                 self.endpoint_url.text().strip(),
                 self.endpoint_key.text().strip() or None,
+                kind=str(self.endpoint_kind.currentData()),
             )
         except RegistryError as exc:
             self.message.setText(str(exc))
@@ -223,6 +239,15 @@ class SettingsDialog(QDialog):
             w.clear()
         self.message.setText("Endpoint added. Sync (Ctrl+R) to bring in its models.")
         self._refresh_endpoints()
+
+    def _endpoint_kind_changed(self) -> None:
+        llamacpp = self.endpoint_kind.currentData() == "llamacpp"
+        self.endpoint_url.setPlaceholderText(
+            "http://127.0.0.1:8080" if llamacpp else "http://localhost:1234/v1"
+        )
+        self.endpoint_name.setPlaceholderText(
+            "name (e.g. llamacpp)" if llamacpp else "name (e.g. lmstudio)"
+        )
 
     def _remove_endpoint(self) -> None:
         item = self.endpoint_list.currentItem()

@@ -23,7 +23,7 @@ from desktop_registry.domain import (
     SyncReport,
     categories_for_capabilities,
 )
-from desktop_registry.services.registry.server_facts import parameter_size
+from desktop_registry.services.registry.server_facts import parameter_size, server_facts
 from desktop_registry.sources.llamacpp import (
     LlamaCppSource,
     ServedModel,
@@ -173,3 +173,16 @@ class LlamaCppSync:
         report.per_category = counts
         report.duration_s = time.perf_counter() - started
         return report
+
+
+async def refresh_status(
+    source: LlamaCppSource, repository: ModelRepository, record: ModelRecord
+) -> list[tuple[str, str]]:
+    """Read the server's state now (health, slots), store it, and return the inspector's rows."""
+    health = await source.health()
+    props = await source.props() if health.ready else None
+    slots = await source.slots() if health.ready else None
+    fields = serving_fields(health, props, slots)
+    if record.id is not None:
+        repository.set_serving_status(record.id, **fields)
+    return server_facts(record, fields)
