@@ -167,3 +167,19 @@ def own_server(engine_files: EngineFiles, engine_logs: Path) -> Iterator[LlamaSe
     server = LlamaServer(engine_files, "tiny-llama", CHAT_ARGS, engine_logs).start()
     yield server
     server.stop()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """One line CI's log can be read for: how the engine tier went, and that nothing skipped."""
+    counts = {"passed": 0, "failed": 0, "skipped": 0, "error": 0}
+    for outcome in counts:
+        for report in terminalreporter.stats.get(outcome, []):
+            if "engine" in getattr(report, "keywords", {}) and report.when in ("call", "setup"):
+                if outcome == "passed" and report.when != "call":
+                    continue
+                counts[outcome] += 1
+    if any(counts.values()):
+        terminalreporter.write_line(
+            "engine tier (real llama-server): "
+            + ", ".join(f"{n} {outcome}" for outcome, n in counts.items())
+        )
