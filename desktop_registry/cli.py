@@ -105,6 +105,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     handler: Handler = args.func
+    quick = getattr(args, "quick", None)
+    if quick is not None:  # a read that can answer from the file alone (see commands/registry)
+        answered = quick(args)
+        if answered is not None:
+            return int(answered)
     from desktop_registry.app import build_context
 
     try:

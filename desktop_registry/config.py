@@ -13,7 +13,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from platformdirs import user_data_dir
 from pydantic import Field, ValidationError, field_validator
 from pydantic.fields import FieldInfo
 from pydantic_settings import (
@@ -25,13 +24,32 @@ from pydantic_settings import (
 )
 
 from desktop_registry.errors import UserInputError
+from desktop_registry.paths import (
+    APP_NAME,
+    ENV_PREFIX,
+    SETTINGS_FILE_NAME,
+    default_data_dir,
+    settings_dir,
+    settings_path,
+)
+
+# Paths live in paths.py (the CLI's quick `list` reads them without pydantic); the names stay
+# importable from here, where every caller has always found them.
+__all__ = [
+    "APP_NAME",
+    "ENV_PREFIX",
+    "SETTINGS_FILE_NAME",
+    "Settings",
+    "default_data_dir",
+    "load_settings",
+    "normalise_ollama_host",
+    "settings_dir",
+    "settings_path",
+]
 
 log = logging.getLogger(__name__)
 
-APP_NAME = "DesktopRegistry"
 DEFAULT_OLLAMA_URL = "http://localhost:11434"
-SETTINGS_FILE_NAME = "settings.json"
-ENV_PREFIX = "DESKTOP_REGISTRY_"
 # Variables other programs read too, each standing for one setting. MLflow's own wins over
 # DESKTOP_REGISTRY_MLFLOW_TRACKING_URI (as MLflow itself honours it); OLLAMA_HOST comes after
 # DESKTOP_REGISTRY_OLLAMA_URL. Both win over settings.json, like every environment variable.
@@ -66,21 +84,6 @@ def normalise_ollama_host(value: str) -> str:
     if not port.isdigit() or not 1 <= int(port) <= 65535:
         raise ValueError(f"port {port!r} is not a port number from 1 to 65535")
     return f"{scheme}://{host}:{int(port)}"
-
-
-def default_data_dir() -> Path:
-    return Path(user_data_dir(APP_NAME, appauthor=False))
-
-
-def settings_dir() -> Path:
-    """Where settings.json lives: DESKTOP_REGISTRY_HOME, else the platform's data dir. A `home`
-    inside the file moves the registry, never the file (it must be found before it is read)."""
-    named = os.environ.get(f"{ENV_PREFIX}HOME", "").strip()
-    return Path(named).expanduser() if named else default_data_dir()
-
-
-def settings_path() -> Path:
-    return settings_dir() / SETTINGS_FILE_NAME
 
 
 def looks_like_secret(key: str) -> bool:

@@ -36,11 +36,12 @@ def private_keyring(tmp_path: Path) -> Iterator[None]:
 def private_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """Every test gets its own default data folder, so no test reads or writes the user's own
     registry or settings.json (XDG_DATA_HOME too, for the CLI run as a subprocess)."""
-    from desktop_registry import config
+    from desktop_registry import config, paths
 
     xdg = tmp_path / "user-data"
     monkeypatch.setenv("XDG_DATA_HOME", str(xdg))
     monkeypatch.setattr(config, "default_data_dir", lambda: xdg / config.APP_NAME)
+    monkeypatch.setattr(paths, "default_data_dir", lambda: xdg / config.APP_NAME)
     return xdg / config.APP_NAME
 
 

@@ -24,6 +24,49 @@ def record_json(record: ModelRecord) -> dict[str, Any]:
     return record.model_dump(mode="json")
 
 
+def print_listing(rows: list[list[str]], heuristic: bool) -> None:
+    print_table(rows, ["NAME", "SOURCE", "CATEGORY", "CAPABILITIES", "PARAMS", "SIZE", "STATUS"])
+    if heuristic:
+        print("* category guessed from the name: the server is too old to report capabilities")
+
+
+def quick_list(args: argparse.Namespace) -> int | None:
+    """`list` straight from the file (no SQLAlchemy, no pydantic); None when only the full path
+    can answer (JSON out, a text search, a registry to create or migrate, an odd setting)."""
+    if args.json or args.text:
+        return None
+    from desktop_registry.paths import registry_file
+    from desktop_registry.storage.quick_read import list_models
+
+    path = registry_file(args.db)
+    listed = None
+    if path is not None:
+        listed = list_models(
+            path,
+            category=args.category,
+            kind=args.kind,
+            source=args.source,
+            capability=args.capability,
+            status=args.status,
+        )
+    if not listed:  # an empty list gets the full path's advice
+        return None
+    rows = [
+        [
+            m.name,
+            m.source,
+            m.category + ("*" if m.category_source == "heuristic" else ""),
+            ",".join(m.capabilities),
+            m.parameter_size or "-",
+            human_bytes(m.size_bytes, empty="-"),
+            m.status,
+        ]
+        for m in listed
+    ]
+    print_listing(rows, any(m.category_source == "heuristic" for m in listed))
+    return 0
+
+
 def cmd_list(args: argparse.Namespace, ctx: AppContext) -> int:
     records = ctx.models.list(
         category=args.category,
@@ -51,9 +94,7 @@ def cmd_list(args: argparse.Namespace, ctx: AppContext) -> int:
         ]
         for r in records
     ]
-    print_table(rows, ["NAME", "SOURCE", "CATEGORY", "CAPABILITIES", "PARAMS", "SIZE", "STATUS"])
-    if any(r.category_source.value == "heuristic" for r in records):
-        print("* category guessed from the name: the server is too old to report capabilities")
+    print_listing(rows, any(r.category_source.value == "heuristic" for r in records))
     return 0
 
 
@@ -122,7 +163,7 @@ def add_commands(sub: Any) -> None:
     p.add_argument("--status")
     p.add_argument("--text", help="search name, family, description and tags")
     p.add_argument("--json", action="store_true")
-    p.set_defaults(func=cmd_list)
+    p.set_defaults(func=cmd_list, quick=quick_list)
 
     p = sub.add_parser("show", help="show one model")
     p.add_argument("name")

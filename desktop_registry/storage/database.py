@@ -118,12 +118,21 @@ class Database:
             if self.current_heads() == head_revisions():
                 return
         from alembic import command
+        from alembic.util.exc import CommandError
 
         config = _alembic_config()
         try:
             with self.engine.begin() as conn:
                 config.attributes["connection"] = conn
                 command.upgrade(config, revision)
+        except CommandError:
+            # The file names a revision this app has not got: a newer Desktop Registry wrote it.
+            stored = ", ".join(sorted(self.current_heads()))
+            raise StorageError(
+                f"The registry at {self.path} was written by a newer Desktop Registry (schema "
+                f"{stored}; this one knows {', '.join(sorted(head_revisions()))}). Update the app, "
+                "or point DESKTOP_REGISTRY_HOME at another data folder; the file is left as it is."
+            ) from None
         except OperationalError as exc:
             raise StorageError(
                 f"Could not upgrade the registry at {self.path}: {exc.orig}"
