@@ -306,6 +306,19 @@ def eval_suite() -> str:
     )
 
 
+def settled_count(emu: OllamaEmulator, path: str, quiet_s: float = 0.3) -> int:
+    """The emulator's count once it stops moving: a request the killed process wrote just
+    before it died can still reach the emulator's handler a moment later."""
+    count, deadline = emu.count(path), time.monotonic() + 5.0
+    while time.monotonic() < deadline:
+        time.sleep(quiet_s)
+        now = emu.count(path)
+        if now == count:
+            break
+        count = now
+    return count
+
+
 def last_run(db: Path) -> int | None:
     with sqlite3.connect(db) as conn:
         row = conn.execute("SELECT MAX(id) FROM eval_runs").fetchone()
@@ -343,7 +356,7 @@ def eval_matrix(work: Path, points: int, seed: int) -> OperationResult:
             kept = set(eval_rows(db))
             result.lost(point, len(seen - kept), "eval result rows")
             run_id = last_run(db)
-            asked = emu.count("/api/chat")
+            asked = settled_count(emu, "/api/chat")
             if run_id is None or run_id == previous_run:  # killed before the run was prepared
                 code, out = cli(run_args)
                 run_id, missing = last_run(db), total
