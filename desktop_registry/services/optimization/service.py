@@ -106,6 +106,10 @@ class OptimizationService:
                 self._storages[url] = open_storage(url)
         return self._storages[url]
 
+    def summary_storage(self, url: str | None = None) -> str:
+        """The storage URL as a user may see it (no password)."""
+        return public_url(url or self.storage_url)
+
     def load(self, name: str, storage: str | None = None) -> optuna.Study:
         try:
             return optuna.load_study(study_name=name, storage=self.storage(storage))
@@ -283,7 +287,14 @@ class OptimizationService:
         for key in ("model", "suite"):
             trial.set_user_attr(key, study.user_attrs.get(key))
         trial.set_user_attr("units", study.user_attrs.get("units"))
-        options = strategies.suggest(trial, space)
+        try:
+            options = strategies.suggest(trial, space)
+        except ImportError as exc:  # e.g. CMA-ES without the cmaes package
+            study.tell(trial, state=States.FAIL)
+            raise UserInputError(
+                f"strategy {study.user_attrs.get('strategy')}: needs the Python package "
+                f"{exc.name!r}; install it (pip install {exc.name}) or choose another strategy."
+            ) from None
         pruning = not isinstance(study.pruner, optuna.pruners.NopPruner)
 
         def on_row(value: float, step: int) -> bool:
@@ -310,6 +321,9 @@ class OptimizationService:
             trial.set_user_attr("error", str(exc))
             study.tell(trial, state=States.FAIL)
             return
+        except Exception:  # a bug: the trial must not stay RUNNING in the shared storage
+            study.tell(trial, state=States.FAIL)
+            raise
         finally:
             beat.cancel()
         for key, value in outcome.metrics.items():
