@@ -7,6 +7,7 @@ RUNNING forever: it is marked FAIL and queued again (RetryFailedTrialCallback).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import inspect
 import os
 import socket
@@ -75,6 +76,7 @@ def open_storage(url: str) -> RDBStorage:
         # Several workers on one file: wait for the writer instead of failing at once.
         kwargs["engine_kwargs"] = {"connect_args": {"timeout": 30}}
     elif url.startswith("postgresql"):
+        url = _postgres_driver(url)
         kwargs["engine_kwargs"] = {"pool_pre_ping": True}
     try:
         storage = RDBStorage(
@@ -87,7 +89,7 @@ def open_storage(url: str) -> RDBStorage:
     except ImportError as exc:
         raise UserInputError(
             f"storage {public_url(url)}: the database driver is not installed ({exc.name}); "
-            "for PostgreSQL install psycopg2-binary."
+            "for PostgreSQL install psycopg2-binary (or psycopg)."
         ) from None
     except Exception as exc:  # SQLAlchemy's OperationalError and friends
         first = str(exc).replace(url, public_url(url)).splitlines()[0][:300]
@@ -111,6 +113,16 @@ def _fast_commits(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _postgres_driver(url: str) -> str:
+    """`postgresql://` with whichever driver is installed (SQLAlchemy 2.1 assumes psycopg 3)."""
+    if not url.startswith("postgresql://"):
+        return url
+    for module, dialect in (("psycopg", "psycopg"), ("psycopg2", "psycopg2")):
+        if importlib.util.find_spec(module) is not None:
+            return url.replace("postgresql://", f"postgresql+{dialect}://", 1)
+    return url
 
 
 def this_worker() -> dict[str, Any]:
