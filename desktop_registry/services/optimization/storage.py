@@ -13,6 +13,7 @@ import os
 import socket
 import sqlite3
 import warnings
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -140,8 +141,12 @@ def reclaim_dead_trials(study: optuna.Study) -> list[int]:
     retry = _retry_callback()
     reclaimed: list[int] = []
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        worker = trial.user_attrs.get(WORKER_ATTR) or {}
-        if worker.get("host") != host or owner_alive(worker.get("pid"), worker.get("started")):
+        worker = trial.user_attrs.get(WORKER_ATTR)
+        if worker is None:  # killed between ask and tagging (a few ms): give it the grace period
+            start = trial.datetime_start
+            if start is None or (datetime.now() - start).total_seconds() < GRACE_S:
+                continue
+        elif worker.get("host") != host or owner_alive(worker.get("pid"), worker.get("started")):
             continue
         try:
             failed = storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
