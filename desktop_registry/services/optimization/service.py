@@ -88,7 +88,7 @@ class OptimizationService:
         *,
         import_suite: Callable[[Path], EvalSuite] | None = None,
         memory: MemoryProbe | None = None,
-        fits_num_ctx: Callable[[int], str | None] | None = None,
+        fits_num_ctx: Callable[[ModelRecord, int], str | None] | None = None,
         experiments: Callable[[], ExperimentService] | None = None,
         tracker: Any = None,
     ) -> None:
@@ -165,7 +165,10 @@ class OptimizationService:
             space = [p for p in space if p.name in names] if request.space else space
             space = merge_space(space, request.space)
         space = validate_space(space, source)
-        space, notes = fit_num_ctx(space, self.fits_num_ctx)
+        fit = self.fits_num_ctx
+        space, notes = fit_num_ctx(space, (lambda n: fit(record, n)) if fit else None)
+        if not space:
+            raise UserInputError("space: nothing left to search once num_ctx was left out.")
         directions = strategies.directions(objectives, request.weights)
         strategies.pruner_for(request.strategy, len(directions), len(suite.rows()))  # refuses early
         strategies.sampler_for(request.strategy, space, len(directions), request.seed)
