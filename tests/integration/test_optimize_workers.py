@@ -22,11 +22,12 @@ TRIALS = 12
 @pytest.fixture
 def emu() -> Iterator[OllamaEmulator]:
     with tunable_emulator() as emulator:
-        emulator.latency_s = 0.01  # a trial takes a moment, so the two workers overlap
+        emulator.latency_s = 0.03  # a trial takes a moment, so the two workers overlap
         yield emulator
 
 
-def worker(home: Path, emu: OllamaEmulator, storage: str) -> subprocess.Popen[bytes]:
+def machine(home: Path, emu: OllamaEmulator, storage: str) -> list[str]:
+    """A registry of its own (as on another machine); returns the worker's command line."""
     home.mkdir()
     db = home / "registry.db"
     subprocess.run(
@@ -38,7 +39,7 @@ def worker(home: Path, emu: OllamaEmulator, storage: str) -> subprocess.Popen[by
     args = ["--db", str(db), "--ollama-url", emu.url, "optimize", "run", MODEL, "--suite",
             str(suite), "--strategy", "random", "--trials", str(TRIALS), "--study", "team",
             "--storage", storage, "--json", *[f"--space={s}" for s in SPACE]]  # fmt: skip
-    return start_cli(args, {"DESKTOP_REGISTRY_HOME": str(home / "h")}, stdout=subprocess.PIPE)
+    return args
 
 
 def _cli() -> list[str]:
@@ -48,10 +49,15 @@ def _cli() -> list[str]:
 
 
 def run_two_workers(tmp_path: Path, emu: OllamaEmulator, storage: str) -> optuna.Study:
-    procs = [worker(tmp_path / f"machine-{i}", emu, storage) for i in (1, 2)]
-    outputs = [p.communicate(timeout=300)[0].decode() for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], outputs
-    for out in outputs:  # each worker's --json line sees the whole study
+    commands = [machine(tmp_path / f"machine-{i}", emu, storage) for i in (1, 2)]
+    procs = [  # both start together, as a team's workers would
+        start_cli(args, {"DESKTOP_REGISTRY_HOME": str(tmp_path / f"h{i}")},
+                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        for i, args in enumerate(commands)
+    ]  # fmt: skip
+    outputs = [[part.decode() for part in p.communicate(timeout=300)] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [err[-1500:] for _, err in outputs]
+    for out, _err in outputs:  # each worker's --json line sees the whole study
         last = json.loads(out.strip().splitlines()[-1])
         assert last["study"] == "team" and "best_params" in last
     return optuna.load_study(study_name="team", storage=storage.replace(

@@ -28,7 +28,12 @@ from desktop_registry.domain.optimization import (
     TrialProgress,
     TrialResult,
 )
-from desktop_registry.errors import NotFoundError, RegistryError, UserInputError
+from desktop_registry.errors import (
+    NotFoundError,
+    RegistryError,
+    SourceUnreachableError,
+    UserInputError,
+)
 from desktop_registry.services.evaluation.runner import EvaluationRunner
 from desktop_registry.services.evaluation.suite import EvalSuite, load_prompt_yml, parse_prompt_yml
 from desktop_registry.services.optimization import strategies
@@ -108,7 +113,11 @@ class OptimizationService:
         if url not in self._storages:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-                self._storages[url] = open_storage(url)
+                try:
+                    self._storages[url] = open_storage(url)
+                except SourceUnreachableError:  # two workers creating the schema at once
+                    time.sleep(1.0)
+                    self._storages[url] = open_storage(url)
         return self._storages[url]
 
     def summary_storage(self, url: str | None = None) -> str:
@@ -181,12 +190,15 @@ class OptimizationService:
                 notes.append(f"grid has {size} points: {budget} trials capped at {size}")
                 budget = size
         name = request.study_name or _study_name(record.name, suite.name, request.strategy)
-        study = optuna.create_study(
-            study_name=name,
-            storage=self.storage(request.storage),
-            directions=directions,  # type: ignore[arg-type]
-            load_if_exists=True,
-        )
+        try:
+            study = optuna.create_study(
+                study_name=name,
+                storage=self.storage(request.storage),
+                directions=directions,  # type: ignore[arg-type]
+                load_if_exists=True,
+            )
+        except optuna.exceptions.DuplicatedStudyError:  # another worker created it just now
+            study = self.load(name, request.storage)
         if study.user_attrs.get("model") not in (None, record.name):
             raise UserInputError(
                 f"study {name!r} already tunes {study.user_attrs['model']}; choose another name."
