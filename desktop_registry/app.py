@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from desktop_registry.services.library.compatibility import CompatibilityService
     from desktop_registry.services.library.hardware import HardwareProbe
     from desktop_registry.services.library.recommend import RecommendationService
+    from desktop_registry.services.optimization.service import OptimizationService
     from desktop_registry.services.registry.browse import RegistryBrowser
     from desktop_registry.services.registry.local_models import LocalModels
     from desktop_registry.services.serving.conversations import ConversationService
@@ -276,6 +277,7 @@ class AppContext:
             jobs.register("sync", self._sync_job)
             jobs.register("pull", self._pull_job)
             jobs.register("evaluation", self._evaluation_job)
+            jobs.register("optimization", self._optimization_job)
             self._jobs = jobs
         return self._jobs
 
@@ -293,6 +295,30 @@ class AppContext:
         from desktop_registry.services.evaluation.job import evaluation_job_kind
 
         return evaluation_job_kind(self.evaluation)
+
+    def _optimization_job(self) -> JobKind:
+        from desktop_registry.services.optimization.job import optimization_job_kind
+
+        return optimization_job_kind(self.optimization)
+
+    def optimization(self, *, tracked: bool = True) -> OptimizationService:
+        """Studies on Optuna: storage from DESKTOP_REGISTRY_OPTUNA_STORAGE (any SQLAlchemy URL)
+        or optuna.db beside the registry; trials run through the evaluation runner."""
+        import os
+
+        from desktop_registry.services.optimization.service import OptimizationService
+        from desktop_registry.services.optimization.storage import default_storage_url
+        from desktop_registry.services.optimization.trial import ollama_memory_probe
+
+        url = os.environ.get("DESKTOP_REGISTRY_OPTUNA_STORAGE", "").strip()
+        return OptimizationService(
+            self.evaluation(tracked=False),
+            url or default_storage_url(self.db.path.parent),
+            import_suite=self.eval_suites().import_file,
+            memory=ollama_memory_probe(self.ollama),
+            experiments=lambda: self.experiments(tracked=tracked),
+            tracker=self.tracker() if tracked and self.mlflow_store_exists() else None,
+        )
 
     def conversations(self) -> ConversationService:
         from desktop_registry.services.serving.conversations import ConversationService

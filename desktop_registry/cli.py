@@ -24,6 +24,7 @@ from desktop_registry.commands import (
     jobs,
     library,
     local_models,
+    optimize,
     registry,
     sync,
     versions,
@@ -50,6 +51,7 @@ COMMANDS = (
     experiments,
     versions,
     evaluation,
+    optimize,
     config,
 )
 

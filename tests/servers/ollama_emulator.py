@@ -129,6 +129,13 @@ class EmulatedModel:
     remote_host: str = "https://ollama.com:443"
     blob_digest: str = ""  # sha256 of the weights layer; derived from the digest when empty
     adapters: dict[str, str] = field(default_factory=dict)  # set by /api/create adapters
+    # Opt-in "tunable" model (optimization tests): option -> (centre, tolerance). When set, a
+    # chat reply echoes the last user message (the right answer) only if the request's options
+    # are near the centre: at normalised distance d (the largest |x - centre| / tolerance over
+    # these options) a prompt is answered right when d <= 0.3 + 0.7 * h(prompt), h in [0, 1)
+    # a hash of the prompt. So d <= 0.3 answers every row right, d >= 1 none, graded between;
+    # an option missing from the request counts as far away.
+    answer_region: dict[str, tuple[float, float]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -1221,6 +1228,8 @@ class OllamaEmulator:
                 reply = f"<think>\n{m.thinking}\n</think>\n\n{reply}"
             elif think is None or _think_on(think):
                 thinking_chunks = _chunks(m.thinking)
+        if self.answer_region_applies(m, body):
+            reply = self.region_reply(m, body)
         tool_calls = None
         if wants_tool:
             tool_calls = self._tool_calls(body.get("tools") or [])
@@ -1239,6 +1248,31 @@ class OllamaEmulator:
             content = content[:num_predict]
             reason = "length"
         return thinking_chunks, content, tool_calls, reason
+
+    @staticmethod
+    def answer_region_applies(m: EmulatedModel, body: dict[str, Any]) -> bool:
+        return bool(m.answer_region) and isinstance(body.get("messages"), list)
+
+    @staticmethod
+    def region_distance(m: EmulatedModel, options: dict[str, Any]) -> float:
+        """How far (normalised, see EmulatedModel.answer_region) the options are from the centre."""
+        far = 0.0
+        for name, (centre, tolerance) in m.answer_region.items():
+            value = options.get(name)
+            if not isinstance(value, int | float) or isinstance(value, bool):
+                return math.inf
+            far = max(far, abs(float(value) - centre) / max(tolerance, 1e-12))
+        return far
+
+    def region_reply(self, m: EmulatedModel, body: dict[str, Any]) -> str:
+        options = body.get("options") if isinstance(body.get("options"), dict) else {}
+        messages = [x for x in body.get("messages") or [] if isinstance(x, dict)]
+        users = [str(x.get("content") or "") for x in messages if x.get("role") == "user"]
+        prompt = users[-1] if users else ""
+        h = int(hashlib.sha256(prompt.encode()).hexdigest()[:8], 16) / 16**8
+        if self.region_distance(m, options or {}) <= 0.3 + 0.7 * h:
+            return prompt
+        return m.reply
 
     def _check_generation(
         self, m: EmulatedModel, body: dict[str, Any], name: str, verb: str
