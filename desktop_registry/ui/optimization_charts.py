@@ -86,6 +86,8 @@ class StudyChart(Chart):
         super().__init__(title, parent)
         self.title_text = title
         self.points: list[tuple[float, float, str]] = []  # x, y, hover text
+        for axis in ("left", "bottom"):  # scores of 0..1 must not read "x0.001" and 0..700
+            self.getAxis(axis).enableAutoSIPrefix(False)
         self.ready = True
 
     def changeEvent(self, event: QEvent) -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 
 from desktop_registry.domain.optimization import TrialResult, TrialState
@@ -63,8 +64,8 @@ def view(loop, qtbot, tmp_path: Path, tunable_emulator) -> Iterator[Any]:
     suite = tmp_path / "echo.prompt.yml"
     suite.write_text(ECHO_SUITE, encoding="utf-8")
     widget.import_suite(suite)
-    widget.model_box.setCurrentText(TUNABLE.name)
-    widget.space.set_space(
+    widget.form.model_box.setCurrentText(TUNABLE.name)
+    widget.form.space.set_space(
         [
             _range("temperature", 0.0, 1.0, 0.1),
             _range("top_p", 0.5, 1.0, 0.1),
@@ -85,9 +86,9 @@ def _range(name: str, low: float, high: float, step: float | None) -> Any:
 
 def start(view: Any, loop: Any, *, strategy: str = "random", trials: int = 6) -> list[int]:
     """Start a study and run it to its end; the trials table's row count at each progress event."""
-    view.strategy_box.setCurrentText(strategy)
-    view.trials_box.setValue(trials)
-    view.seed_box.setValue(7)
+    view.form.strategy_box.setCurrentText(strategy)
+    view.form.trials_box.setValue(trials)
+    view.form.seed_box.setValue(7)
     seen: list[int] = []
     view.bridge.job_progress.connect(lambda _u: seen.append(view.trials_table.rowCount()))
     assert view.start_button.isEnabled(), view.start_button.toolTip()
@@ -113,48 +114,67 @@ def test_starting_a_study_fills_the_trials_table_and_best_value_chart_as_trials_
     assert view.trials_table.rowCount() == 6
     # The table grew while the study ran, not only at its end.
     assert len({n for n in seen if 0 < n < 6}) >= 2, seen
-    numbers = sorted(int(view.trials_table.item(r, 0).text()) for r in range(6))
-    assert numbers == list(range(6))
+    assert view.trials_table.numbers() == [5, 4, 3, 2, 1, 0]  # newest first
+    assert view.trials_table.columns == [
+        "#",
+        "State",
+        "temperature",
+        "top_p",
+        "quality",
+        "Duration",
+    ]
     values = [t.values[0] for t in sorted(view.trials.values(), key=lambda t: t.number)]
     assert view.best_chart.best == best_so_far(values, maximize=True)
     assert view.best_chart.best[-1] == max(values)
-    params = view.trials_table.item(0, 2).text()
-    assert "temperature=" in params and "top_p=" in params
+    newest = view.trials[5]
+    row = [view.trials_table.item(0, c).text() for c in range(6)]
+    assert row[:4] == [
+        "5",
+        "complete",
+        f"{newest.params['temperature']:.4g}",
+        f"{newest.params['top_p']:.4g}",
+    ]
+    assert row[4] == f"{newest.values[0]:.4g}"
+    best = max(values)
+    assert f"quality {best:.4g}" in view.best_label.text()
     # The parameter chart plots every finished trial for the chosen parameter.
     assert view.param_box.currentText() in ("temperature", "top_p")
     assert len(view.param_chart.points) == 6
     # The study is now a past study.
-    names = [view.studies.item(i).text() for i in range(view.studies.count())]
-    assert any(view.study in n for n in names)
+    studies = [
+        view.studies.item(i).data(Qt.ItemDataRole.UserRole) for i in range(view.studies.count())
+    ]
+    assert studies == [view.study]
+    assert view.studies.item(0).text().startswith(f"{TUNABLE.name} · random · 6 trials")
 
 
 def test_an_invalid_space_row_blocks_start_with_the_reason_shown(view):
     row = 0
-    view.space.set_cell(row, 1, "1.5")  # low above high (1.0)
-    reason = view.space.item(row, PROBLEM).text()
+    view.form.space.set_cell(row, 1, "1.5")  # low above high (1.0)
+    reason = view.form.space.item(row, PROBLEM).text()
     assert "temperature" in reason and "above high" in reason
-    assert view.space.item(row, 0).foreground().color() == QColor("#cf222e")
+    assert view.form.space.item(row, 0).foreground().color() == QColor("#cf222e")
     assert not view.start_button.isEnabled()
     assert "above high" in view.status.text()
     view.start_button.click()  # refused even if clicked
     assert view.ctx.jobs().list() == []
-    view.space.set_cell(row, 1, "0")
-    assert view.space.item(row, PROBLEM).text() == ""
+    view.form.space.set_cell(row, 1, "0")
+    assert view.form.space.item(row, PROBLEM).text() == ""
     assert view.start_button.isEnabled()
-    added = view.space.add_row("tempreature")
+    added = view.form.space.add_row("tempreature")
     for col, text in ((1, "0"), (2, "1")):
-        view.space.set_cell(added, col, text)
-    assert "tempreature" in view.space.item(added, PROBLEM).text()
-    assert view.space.item(row, PROBLEM).text() == ""  # the other rows are not blamed
+        view.form.space.set_cell(added, col, text)
+    assert "tempreature" in view.form.space.item(added, PROBLEM).text()
+    assert view.form.space.item(row, PROBLEM).text() == ""  # the other rows are not blamed
     assert not view.start_button.isEnabled()
-    view.space.set_cell(added, 0, "min_p")
-    view.space.set_cell(added, 3, "0.3")  # a step that does not divide 0..1
-    assert "does not divide" in view.space.item(added, PROBLEM).text()
+    view.form.space.set_cell(added, 0, "min_p")
+    view.form.space.set_cell(added, 3, "0.3")  # a step that does not divide 0..1
+    assert "does not divide" in view.form.space.item(added, PROBLEM).text()
 
 
 def test_two_objectives_show_the_pareto_front(view, loop, tunable_emulator):
-    view.objective_box.setCurrentText("maximize_quality")
-    view.second_box.setCurrentText("minimize_latency")
+    view.form.objective_box.setCurrentText("maximize_quality")
+    view.form.second_box.setCurrentText("minimize_latency")
     tunable_emulator.latency_s = 0.002
     start(view, loop, strategy="random", trials=6)
     assert view.charts.isTabEnabled(2)
@@ -195,8 +215,8 @@ def test_create_variant_from_best_adds_a_registry_row(view, loop):
 
 def test_pause_then_resume_continues_the_study_to_its_budget(view, loop, tunable_emulator):
     tunable_emulator.latency_s = 0.02
-    view.trials_box.setValue(12)
-    view.strategy_box.setCurrentText("random")
+    view.form.trials_box.setValue(12)
+    view.form.strategy_box.setCurrentText("random")
     view.start_button.click()
 
     async def pause_after(n: int) -> None:
