@@ -49,6 +49,7 @@ async def scenes(app: Any, out: Path) -> tuple[list[str], list[int]]:
     from bench.screenshots import until
     from desktop_registry.app import build_context
     from desktop_registry.config import Settings
+    from desktop_registry.domain.optimization import Strategy, StudyRequest
     from desktop_registry.ui.main_window import MainWindow
     from desktop_registry.ui.optimization_panel import OptimizationPanel
     from desktop_registry.ui.theme import apply_theme
@@ -76,20 +77,28 @@ async def scenes(app: Any, out: Path) -> tuple[list[str], list[int]]:
         window.start()
         window.sync()
         await until(lambda: any(e.name == tunable.name for e in window.entries))
+        suite = home / "capitals.prompt.yml"
+        suite.write_text(SUITE, encoding="utf-8")
+        ctx.eval_suites().import_file(suite)
+        emu.latency_s = 0.0
+        for strategy, trials in (("random", 8), ("grid", 6)):  # past studies for the list
+            await ctx.optimization(tracked=False).optimize(
+                StudyRequest(model=tunable.name, suite="Capitals and colours",
+                             strategy=Strategy(strategy), trials=trials, seed=1)
+            )  # fmt: skip
+        emu.latency_s = LATENCY_S
         tabs = window.tabs
         index = next(i for i in range(tabs.count()) if tabs.tabText(i) == "Optimization")
         tabs.setCurrentIndex(index)
         panel = tabs.widget(index)
         assert isinstance(panel, OptimizationPanel), panel
-        suite = home / "capitals.prompt.yml"
-        suite.write_text(SUITE, encoding="utf-8")
         panel.import_suite(suite)
-        panel.model_box.setCurrentText(tunable.name)
-        panel.objective_box.setCurrentText("maximize_quality")
-        panel.second_box.setCurrentText("minimize_latency")
-        panel.strategy_box.setCurrentText("bayesian")
-        panel.trials_box.setValue(TRIALS)
-        panel.seed_box.setValue(3)
+        panel.form.model_box.setCurrentText(tunable.name)
+        panel.form.objective_box.setCurrentText("maximize_quality")
+        panel.form.second_box.setCurrentText("minimize_latency")
+        panel.form.strategy_box.setCurrentText("bayesian")
+        panel.form.trials_box.setValue(TRIALS)
+        panel.form.seed_box.setValue(3)
         panel.start_button.click()
         shots = [
             ((1280, 800), "light", 0, 8),

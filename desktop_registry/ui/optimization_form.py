@@ -59,7 +59,7 @@ class StudyForm(QWidget):
         self.import_button.clicked.connect(self._import_dialog)
         self.type_box = QComboBox()
         self.type_box.addItems([t.value for t in ModelType])
-        self.type_box.setToolTip("Which default search space Defaults loads")
+        self.type_box.setToolTip("The model type whose default space Defaults loads")
         self.type_box.currentTextChanged.connect(lambda _: self.load_defaults())
         self.objective_box = QComboBox()
         self.objective_box.addItems([o.value for o in Objective])
@@ -114,18 +114,25 @@ class StudyForm(QWidget):
         budget.addWidget(self.minutes_box, 1)
         form.addRow("Budget", budget)
         form.addRow("Seed", self.seed_box)
-        space_head = QHBoxLayout()
+        form.addRow("Model type", self.type_box)
         title = QLabel("Search space")
         title.setObjectName("sectionTitle")
-        space_head.addWidget(title, 1)
-        space_head.addWidget(QLabel("for"))
-        space_head.addWidget(self.type_box)
+        space_buttons = QHBoxLayout()
         for button in (defaults, add, remove):
-            space_head.addWidget(button)
+            space_buttons.addWidget(button)
+        space_buttons.addStretch(1)
         right = QVBoxLayout()
         right.setContentsMargins(0, 0, 0, 0)
-        right.addLayout(space_head)
+        right.addWidget(title)
         right.addWidget(self.space, 1)
+        right.addLayout(space_buttons)
+        for box in (self.model_box, self.suite_box, self.objective_box, self.second_box,
+                    self.strategy_box, self.type_box):  # fmt: skip
+            # Long model and suite names must not widen the window past a 1280-pixel screen.
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
+            box.setMinimumContentsLength(8)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form, 2)

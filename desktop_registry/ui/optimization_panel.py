@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 JOB_KIND = "optimization"
 MAXIMIZED = {Objective.MAXIMIZE_QUALITY, Objective.MAXIMIZE_THROUGHPUT}
 PARETO_TAB = 2
+NARROW_PX = 900  # below this width the results stack (see resizeEvent)
 ETA = re.compile(r"ETA (\d+) s")
 
 
@@ -90,6 +92,7 @@ class OptimizationPanel(QWidget):
         self.resume_button.clicked.connect(self.resume)
         self.progress = QLabel("No study open.")
         self.progress.setObjectName("sectionTitle")
+        self.progress.setWordWrap(True)  # a long line must not widen the window past the screen
 
         self.best_chart, self.param_chart = BestValueChart(), ParameterChart()
         self.pareto_chart = ParetoChart()
@@ -104,16 +107,20 @@ class OptimizationPanel(QWidget):
         pv.addLayout(pick)
         pv.addWidget(self.param_chart, 1)
         self.charts = QTabWidget()
-        self.charts.addTab(self.best_chart, "Best value by trial")
-        self.charts.addTab(param_tab, "Parameter vs objective")
+        self.charts.addTab(self.best_chart, "Best by trial")
+        self.charts.addTab(param_tab, "Parameter")
         self.charts.addTab(self.pareto_chart, "Pareto front")
+        self.charts.setTabToolTip(1, "One parameter against the (first) objective")
         self.trials_table = TrialsTable()
         self.studies = QListWidget()
+        self.studies.setWordWrap(True)  # a narrow column wraps a study's line, never scrolls it
+        self.studies.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.studies.itemClicked.connect(self._open_study)
         self.best_label = QLabel("")
         self.best_label.setWordWrap(True)
         self.variant_name = QLineEdit()
-        self.variant_name.setPlaceholderText("variant name (default: <model>-tuned)")
+        self.variant_name.setPlaceholderText("variant name")
+        self.variant_name.setToolTip("Empty: <model>-tuned")
         self.variant_button = QPushButton("Create variant from best")
         self.variant_button.clicked.connect(self.create_variant)
         self._lay_out()
@@ -127,27 +134,33 @@ class OptimizationPanel(QWidget):
         controls.addWidget(self.resume_button)
         controls.addSpacing(12)
         controls.addWidget(self.progress, 1)
-        side = QWidget()
-        sv = QVBoxLayout(side)
-        sv.setContentsMargins(0, 0, 0, 0)
-        for text, widget, stretch in (
-            ("Trials", self.trials_table, 3),
-            ("Past studies", self.studies, 1),
+        trials = QWidget()
+        tv = QVBoxLayout(trials)
+        tv.setContentsMargins(0, 0, 0, 0)
+        past = QWidget()
+        pv = QVBoxLayout(past)
+        pv.setContentsMargins(0, 0, 0, 0)
+        for box, text, widget in (
+            (tv, "Trials", self.trials_table),
+            (pv, "Past studies", self.studies),
         ):
             title = QLabel(text)
             title.setObjectName("sectionTitle")
-            sv.addWidget(title)
-            sv.addWidget(widget, stretch)
-        sv.addWidget(self.best_label)
-        variant = QHBoxLayout()
-        variant.addWidget(self.variant_name, 1)
-        variant.addWidget(self.variant_button)
-        sv.addLayout(variant)
-        results = QSplitter()
-        results.addWidget(self.charts)
-        results.addWidget(side)
-        results.setStretchFactor(0, 3)
-        results.setStretchFactor(1, 2)
+            box.addWidget(title)
+            box.addWidget(widget, 1)
+        pv.addWidget(self.best_label)
+        pv.addWidget(self.variant_name)
+        pv.addWidget(self.variant_button)
+        self.side = QSplitter(Qt.Orientation.Vertical)
+        self.side.addWidget(trials)
+        self.side.addWidget(past)
+        self.side.setStretchFactor(0, 3)
+        self.side.setStretchFactor(1, 2)
+        self.results = QSplitter()
+        self.results.addWidget(self.charts)
+        self.results.addWidget(self.side)
+        self.results.setStretchFactor(0, 3)
+        self.results.setStretchFactor(1, 2)
         setup = QWidget()
         su = QVBoxLayout(setup)
         su.setContentsMargins(0, 0, 0, 0)
@@ -155,12 +168,24 @@ class OptimizationPanel(QWidget):
         su.addLayout(controls)
         outer = QSplitter(Qt.Orientation.Vertical)
         outer.addWidget(setup)
-        outer.addWidget(results)
+        outer.addWidget(self.results)
         outer.setStretchFactor(0, 2)
         outer.setStretchFactor(1, 5)
         layout = QVBoxLayout(self)
         layout.addWidget(outer, 1)
         layout.addWidget(self.status)
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        """Narrow (a 1280-pixel screen beside the tree and inspector): the trials table goes
+        under the charts, beside the past studies, instead of a thin column next to them."""
+        narrow = event.size().width() < NARROW_PX
+        wanted = Qt.Orientation.Vertical if narrow else Qt.Orientation.Horizontal
+        if self.results.orientation() != wanted:
+            self.results.setOrientation(wanted)
+            self.side.setOrientation(
+                Qt.Orientation.Horizontal if narrow else Qt.Orientation.Vertical
+            )
+        super().resizeEvent(event)
 
     # ----- choices ----------------------------------------------------------------------------
     def reload(self) -> None:
