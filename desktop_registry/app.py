@@ -306,6 +306,7 @@ class AppContext:
         or optuna.db beside the registry; trials run through the evaluation runner."""
         import os
 
+        from desktop_registry.services.optimization.resources import num_ctx_fit
         from desktop_registry.services.optimization.service import OptimizationService
         from desktop_registry.services.optimization.storage import default_storage_url
         from desktop_registry.services.optimization.trial import ollama_memory_probe
@@ -316,6 +317,7 @@ class AppContext:
             url or default_storage_url(self.db.path.parent),
             import_suite=self.eval_suites().import_file,
             memory=ollama_memory_probe(self.ollama),
+            fits_num_ctx=num_ctx_fit(self.hardware().profile),
             experiments=lambda: self.experiments(tracked=tracked),
             tracker=self.tracker() if tracked and self.mlflow_store_exists() else None,
         )

@@ -20,7 +20,15 @@ SPACE = ["temperature=0:1:0.2", "top_p=0:1:0.2"]  # a 6 x 6 grid; 4 points sit i
 
 
 def tunable_emulator() -> OllamaEmulator:
-    return OllamaEmulator([EmulatedModel(MODEL, reply="no idea", answer_region=dict(REGION))])
+    small = {
+        "parameter_size": "1.2B",
+        "parameter_count": 1_235_814_400,
+        "size": 807_694_464,
+        "block_count": 16,
+        "embedding_length": 2048,
+    }  # fits any test machine's memory
+    model = EmulatedModel(MODEL, reply="no idea", answer_region=dict(REGION), **small)  # type: ignore[arg-type]
+    return OllamaEmulator([model])
 
 
 def echo_suite(rows: int = 12, name: str = "Echo") -> str:

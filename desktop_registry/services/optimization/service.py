@@ -26,6 +26,7 @@ from desktop_registry.domain.optimization import (
     StudyRequest,
     StudySummary,
     TrialProgress,
+    TrialResult,
 )
 from desktop_registry.errors import NotFoundError, RegistryError, UserInputError
 from desktop_registry.services.evaluation.runner import EvaluationRunner
@@ -53,6 +54,10 @@ if TYPE_CHECKING:
     from desktop_registry.services.experiments.service import ExperimentService
 
 TrialCallback = Callable[[TrialProgress], None]
+Ranges = list[ParameterRange]  # aliases: `OptimizationService.list` shadows the builtin
+Objectives = list[Objective]
+Weights = list[float] | None
+Trials = list[TrialResult]
 STUDY_KEY = "optimization_study"  # a variant's parameters: the study it came from (lineage)
 States = optuna.trial.TrialState
 COUNTED = (States.COMPLETE, States.PRUNED, States.RUNNING)  # what spends the trial budget
@@ -83,7 +88,7 @@ class OptimizationService:
         *,
         import_suite: Callable[[Path], EvalSuite] | None = None,
         memory: MemoryProbe | None = None,
-        fits_num_ctx: Callable[[int], str | None] | None = None,
+        fits_num_ctx: Callable[[ModelRecord, int], str | None] | None = None,
         experiments: Callable[[], ExperimentService] | None = None,
         tracker: Any = None,
     ) -> None:
@@ -131,7 +136,7 @@ class OptimizationService:
         url = storage or self.storage_url
         return summarize_study(self.load(name, url), public_url(url))
 
-    def trials(self, name: str, storage: str | None = None) -> list[Any]:
+    def trials(self, name: str, storage: str | None = None) -> Trials:
         return [trial_result(t) for t in self.load(name, storage).get_trials(deepcopy=False)]
 
     # ----- preparing ----------------------------------------------------------------------
@@ -160,7 +165,10 @@ class OptimizationService:
             space = [p for p in space if p.name in names] if request.space else space
             space = merge_space(space, request.space)
         space = validate_space(space, source)
-        space, notes = fit_num_ctx(space, self.fits_num_ctx)
+        fit = self.fits_num_ctx
+        space, notes = fit_num_ctx(space, (lambda n: fit(record, n)) if fit else None)
+        if not space:
+            raise UserInputError("space: nothing left to search once num_ctx was left out.")
         directions = strategies.directions(objectives, request.weights)
         strategies.pruner_for(request.strategy, len(directions), len(suite.rows()))  # refuses early
         strategies.sampler_for(request.strategy, space, len(directions), request.seed)
@@ -176,7 +184,7 @@ class OptimizationService:
         study = optuna.create_study(
             study_name=name,
             storage=self.storage(request.storage),
-            directions=directions,
+            directions=directions,  # type: ignore[arg-type]
             load_if_exists=True,
         )
         if study.user_attrs.get("model") not in (None, record.name):
@@ -276,9 +284,9 @@ class OptimizationService:
         study: optuna.Study,
         suite: EvalSuite,
         record: ModelRecord,
-        space: list[ParameterRange],
-        objectives: list[Objective],
-        weights: list[float] | None,
+        space: Ranges,
+        objectives: Objectives,
+        weights: Weights,
         report_metric: str,
         stop: asyncio.Event,
     ) -> None:

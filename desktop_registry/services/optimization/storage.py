@@ -7,11 +7,13 @@ RUNNING forever: it is marked FAIL and queued again (RetryFailedTrialCallback).
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import inspect
 import os
 import socket
 import sqlite3
 import warnings
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -75,6 +77,7 @@ def open_storage(url: str) -> RDBStorage:
         # Several workers on one file: wait for the writer instead of failing at once.
         kwargs["engine_kwargs"] = {"connect_args": {"timeout": 30}}
     elif url.startswith("postgresql"):
+        url = _postgres_driver(url)
         kwargs["engine_kwargs"] = {"pool_pre_ping": True}
     try:
         storage = RDBStorage(
@@ -87,7 +90,7 @@ def open_storage(url: str) -> RDBStorage:
     except ImportError as exc:
         raise UserInputError(
             f"storage {public_url(url)}: the database driver is not installed ({exc.name}); "
-            "for PostgreSQL install psycopg2-binary."
+            "for PostgreSQL install psycopg2-binary (or psycopg)."
         ) from None
     except Exception as exc:  # SQLAlchemy's OperationalError and friends
         first = str(exc).replace(url, public_url(url)).splitlines()[0][:300]
@@ -113,6 +116,16 @@ def _fast_commits(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _postgres_driver(url: str) -> str:
+    """`postgresql://` with whichever driver is installed (SQLAlchemy 2.1 assumes psycopg 3)."""
+    if not url.startswith("postgresql://"):
+        return url
+    for module, dialect in (("psycopg", "psycopg"), ("psycopg2", "psycopg2")):
+        if importlib.util.find_spec(module) is not None:
+            return url.replace("postgresql://", f"postgresql+{dialect}://", 1)
+    return url
+
+
 def this_worker() -> dict[str, Any]:
     pid = os.getpid()
     return {"host": socket.gethostname(), "pid": pid, "started": _process_started(pid)}
@@ -128,8 +141,12 @@ def reclaim_dead_trials(study: optuna.Study) -> list[int]:
     retry = _retry_callback()
     reclaimed: list[int] = []
     for trial in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
-        worker = trial.user_attrs.get(WORKER_ATTR) or {}
-        if worker.get("host") != host or owner_alive(worker.get("pid"), worker.get("started")):
+        worker = trial.user_attrs.get(WORKER_ATTR)
+        if worker is None:  # killed between ask and tagging (a few ms): give it the grace period
+            start = trial.datetime_start
+            if start is None or (datetime.now() - start).total_seconds() < GRACE_S:
+                continue
+        elif worker.get("host") != host or owner_alive(worker.get("pid"), worker.get("started")):
             continue
         try:
             failed = storage.set_trial_state_values(trial._trial_id, optuna.trial.TrialState.FAIL)
