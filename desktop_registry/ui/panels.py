@@ -37,8 +37,15 @@ def compare_panel(ctx: AppContext, window: PanelHost | None) -> QWidget:
     return create(ctx, window)
 
 
+def optimization_panel(ctx: AppContext, window: PanelHost | None) -> QWidget:
+    from desktop_registry.ui.optimization_panel import create
+
+    return create(ctx, window)
+
+
 PANELS: list[tuple[str, PanelFactory]] = [
     ("Library", library_panel),
     ("Slots", slots_panel),
     ("Compare", compare_panel),
+    ("Optimization", optimization_panel),
 ]
