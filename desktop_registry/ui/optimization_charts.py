@@ -1,29 +1,26 @@
 """pyqtgraph charts of an optimization study: best value by trial, one parameter against the
 objective, and the Pareto front of a two-objective study. Hover shows a trial's values.
 
-Draws the trials it is given (anything with number, state, params, values); never runs anything.
+Draws the trials it is given; never runs anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, Qt
 from PySide6.QtGui import QPalette
 from PySide6.QtWidgets import QWidget
 
+from desktop_registry.domain.optimization import TrialResult
 from desktop_registry.ui.widgets.charts import COLORS, Chart
 
 BEST = "#e15759"
 
 
-class TrialLike(Protocol):
-    number: int
-    state: Any
-    params: Mapping[str, Any]
-    values: Sequence[float] | None
+TrialLike = TrialResult
 
 
 def state_name(trial: TrialLike) -> str:

@@ -52,7 +52,6 @@ class StudyForm(QWidget):
         self.ctx = ctx
         self.say = say
         self.model_box = QComboBox()
-        self.model_box.currentTextChanged.connect(lambda _: self.space.validate())
         self.suite_box = QComboBox()
         self.import_button = QPushButton("Import…")
         self.import_button.setToolTip("Import a .prompt.yml suite")
@@ -92,6 +91,7 @@ class StudyForm(QWidget):
 
         self.space = SpaceTable(check=self.check_space)
         self.space.changed.connect(self.changed.emit)
+        self.model_box.currentTextChanged.connect(lambda _: self.space.validate())
         defaults = QPushButton("Defaults")
         defaults.clicked.connect(self.load_defaults)
         add = QPushButton("Add option")
@@ -126,13 +126,13 @@ class StudyForm(QWidget):
         right.addWidget(title)
         right.addWidget(self.space, 1)
         right.addLayout(space_buttons)
-        for box in (self.model_box, self.suite_box, self.objective_box, self.second_box,
-                    self.strategy_box, self.type_box):  # fmt: skip
+        for combo in (self.model_box, self.suite_box, self.objective_box, self.second_box,
+                      self.strategy_box, self.type_box):  # fmt: skip
             # Long model and suite names must not widen the window past a 1280-pixel screen.
-            box.setSizeAdjustPolicy(
+            combo.setSizeAdjustPolicy(
                 QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
             )
-            box.setMinimumContentsLength(8)
+            combo.setMinimumContentsLength(8)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form, 2)

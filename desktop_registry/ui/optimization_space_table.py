@@ -113,7 +113,11 @@ class SpaceTable(QTableWidget):
         self.validate()
 
     def set_cell(self, row: int, column: int, text: str) -> None:
-        self.item(row, column).setText(text)  # itemChanged re-validates
+        item = self.item(row, column)
+        if item is None:
+            self.setItem(row, column, QTableWidgetItem(text))
+        else:
+            item.setText(text)  # itemChanged re-validates
 
     def _append(self, p: ParameterRange) -> int:
         row = self.rowCount()

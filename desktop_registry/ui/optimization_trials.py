@@ -93,7 +93,8 @@ class TrialsTable(QTableWidget):
                 self.setItem(row, col, item)
 
     def numbers(self) -> list[int]:
-        return [int(self.item(r, NUMBER).text()) for r in range(self.rowCount())]
+        items = (self.item(r, NUMBER) for r in range(self.rowCount()))
+        return [int(item.text()) for item in items if item is not None]
 
 
 def best_text(
