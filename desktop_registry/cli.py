@@ -21,6 +21,7 @@ from desktop_registry.commands import (
     endpoints,
     evaluation,
     experiments,
+    finetune,
     jobs,
     library,
     local_models,
@@ -50,6 +51,7 @@ COMMANDS = (
     experiments,
     versions,
     evaluation,
+    finetune,
     config,
 )
 
