@@ -357,14 +357,15 @@ def _csv_rows(stream: IO[bytes], columns: CsvColumns, delimiter: str) -> Iterato
         if spoilt:
             yield Problem(*spoilt[0])
             continue
-        yield _csv_example(record, header, picks, start)
+        yield _csv_example(record, header, picks, start, consumed)
 
 
 def _csv_example(
-    record: list[str], header: list[str], picks: list[tuple[str, int]], start: int
+    record: list[str], header: list[str], picks: list[tuple[str, int]], start: int, end: int
 ) -> Row:
     if len(record) != len(header):
-        return Problem(start, f"expected {len(header)} columns, found {len(record)}")
+        spans = f" (it runs to line {end}: an unclosed quote?)" if end > start else ""
+        return Problem(start, f"expected {len(header)} columns, found {len(record)}{spans}")
     values: dict[str, str] = {}
     try:
         for role, index in picks:
