@@ -48,14 +48,19 @@ def _digest(example: Example) -> int:
     return int.from_bytes(hashlib.blake2b(example.key(), digest_size=8).digest(), "big")
 
 
-def in_validation(digest: int, split: DataSplit) -> bool:
-    """The row's side of the split: a seeded hash of its content, so reruns agree."""
-    if split.validation_fraction <= 0:
-        return False
-    keyed = hashlib.blake2b(
-        digest.to_bytes(8, "big"), digest_size=8, key=split.seed.to_bytes(8, "big")
-    )
-    return int.from_bytes(keyed.digest(), "big") < split.validation_fraction * 2**64
+class _Side:
+    """A row's side of the split (True: validation): a seeded hash of its content, so reruns
+    agree and exact duplicates always fall on the same side."""
+
+    def __init__(self, split: DataSplit) -> None:
+        self._key = split.seed.to_bytes(8, "big")
+        self._threshold = int(split.validation_fraction * 2**64)
+
+    def __call__(self, digest: int) -> bool:
+        if not self._threshold:
+            return False
+        keyed = hashlib.blake2b(digest.to_bytes(8, "big"), digest_size=8, key=self._key)
+        return int.from_bytes(keyed.digest(), "big") < self._threshold
 
 
 def _open(path: Path) -> tuple[Path, int, int]:
@@ -121,11 +126,12 @@ def validate_file(
     lengths = _Lengths()
     finder = DuplicateFinder(spill_at=spill_at)
     sides = [0, 0]
+    side = _Side(split)
+    rows = good = bad = 0  # plain counters: the report's fields are slow to bump per row
     try:
         with path.open("rb") as stream:
-            rows = read_rows(stream, fmt, columns, tabs=path.suffix.lower() == ".tsv")
-            for row in rows:
-                report.rows += 1
+            for row in read_rows(stream, fmt, columns, tabs=path.suffix.lower() == ".tsv"):
+                rows += 1
                 problem = row if isinstance(row, Problem) else None
                 if isinstance(row, Example):
                     tokens = example_tokens(row, count)
@@ -135,14 +141,15 @@ def validate_file(
                     else:
                         digest = _digest(row)
                         finder.add(digest, row.line)
-                        sides[in_validation(digest, split)] += 1
-                        report.good += 1
+                        sides[side(digest)] += 1
+                        good += 1
                 if problem is not None:
-                    report.bad_count += 1
+                    bad += 1
                     if len(report.bad) < listed_limit:
                         report.bad.append(BadRow(line=problem.line, reason=problem.reason))
+        report.rows, report.good, report.bad_count = rows, good, bad
         report.duplicate_count, listed = finder.duplicates(
-            listed_limit, lambda digest: _untally(sides, in_validation(digest, split))
+            listed_limit, lambda digest: _untally(sides, side(digest))
         )
     except OSError as exc:
         raise UserInputError(f"cannot read {path}: {exc.strerror}") from None
@@ -210,6 +217,7 @@ def _examples(
     listed_all = len(report.duplicates) == report.duplicate_count
     skip = {row.line for row in report.duplicates} if listed_all else set()
     seen: set[int] = set()
+    side = _Side(report.split)
     for example, digest in _good_examples(path, report, count):
         if drop_duplicates:
             if example.line in skip:
@@ -218,7 +226,7 @@ def _examples(
                 if digest in seen:
                     continue
                 seen.add(digest)
-        if split != "all" and in_validation(digest, report.split) != (split == "validation"):
+        if split != "all" and side(digest) != (split == "validation"):
             continue
         yield to_training_example(example, example_tokens(example, count))
 
