@@ -233,7 +233,7 @@ def _examples(
 
 def to_training_example(example: Example, tokens: int) -> TrainingExample:
     if example.messages is not None:
-        turns = tuple(ChatTurn(role=role, content=content) for role, content in example.messages)  # type: ignore[arg-type]
+        turns = tuple(ChatTurn(role=role, content=content) for role, content in example.messages)
         return TrainingExample(line=example.line, messages=turns, tokens=tokens)
     return TrainingExample(
         line=example.line, prompt=example.prompt, completion=example.completion, tokens=tokens
