@@ -21,6 +21,7 @@ from desktop_registry.commands import (
     endpoints,
     evaluation,
     experiments,
+    finetune,
     jobs,
     library,
     local_models,
@@ -52,6 +53,7 @@ COMMANDS = (
     versions,
     evaluation,
     optimize,
+    finetune,
     config,
 )
 
