@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from desktop_registry.services.evaluation.metric_comparison import ComparisonData
     from desktop_registry.services.evaluation.runner import EvaluationRunner
     from desktop_registry.services.experiments.service import ExperimentService
+    from desktop_registry.services.finetune.base_models import BaseModels
     from desktop_registry.services.jobs.service import JobKind, JobService
     from desktop_registry.services.library.catalog import LibraryService
     from desktop_registry.services.library.comparison import ComparisonService
@@ -278,6 +279,7 @@ class AppContext:
             jobs.register("pull", self._pull_job)
             jobs.register("evaluation", self._evaluation_job)
             jobs.register("optimization", self._optimization_job)
+            jobs.register("finetune", self._finetune_job)
             self._jobs = jobs
         return self._jobs
 
@@ -321,6 +323,23 @@ class AppContext:
             experiments=lambda: self.experiments(tracked=tracked),
             tracker=self.tracker() if tracked and self.mlflow_store_exists() else None,
         )
+
+    def _finetune_job(self) -> JobKind:
+        from desktop_registry.services.finetune.run import finetune_job_kind
+
+        return finetune_job_kind(
+            self.finetune_dir(), self.base_models, self.experiments, self.tracker
+        )
+
+    def finetune_dir(self) -> Path:
+        """Where fine-tune runs keep their data split, checkpoints and adapters."""
+        return self.db.path.parent / "finetune"
+
+    def base_models(self) -> BaseModels:
+        """Ollama base → Hugging Face weights, with the user's choices in base_models.json."""
+        from desktop_registry.services.finetune.base_models import OVERRIDES_FILE, BaseModels
+
+        return BaseModels(self.finetune_dir() / OVERRIDES_FILE)
 
     def conversations(self) -> ConversationService:
         from desktop_registry.services.serving.conversations import ConversationService

@@ -152,6 +152,9 @@ def add_commands(sub: Any) -> None:
     actions = p.add_subparsers(dest="finetune_command", required=True, metavar="ACTION")
     _add_validate(actions)
     _add_presets(actions)
+    from desktop_registry.commands.finetune_runs import add_run_commands
+
+    add_run_commands(actions)  # start, status, resume, cancel
 
 
 def _add_validate(actions: Any) -> None:
