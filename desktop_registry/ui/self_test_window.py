@@ -1,0 +1,100 @@
+"""The self-test's Qt half: builds the main window with every panel and the About box offscreen,
+and syncs through the window's own services when an Ollama URL was given.
+
+Never shows anything on a real screen and never keeps the window open after its checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import QLibraryInfo, QSettings
+from PySide6.QtWidgets import QApplication
+
+if TYPE_CHECKING:
+    from desktop_registry.app import AppContext
+
+Result = dict[str, Any]
+
+
+def _ok(detail: object, started: float) -> Result:
+    return {"ok": True, "detail": detail, "s": round(time.perf_counter() - started, 3)}
+
+
+def _failed(exc: BaseException) -> Result:
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+    return {"ok": False, "error": f"{type(exc).__name__}: {text}"}
+
+
+def qt_plugins() -> Result:
+    """The platform plugins this Qt can load: a bundle without xcb cannot open a Linux window."""
+    folder = Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.PluginsPath)) / "platforms"
+    names = sorted(p.name for p in folder.glob("*") if p.is_file())
+    needed = {"linux": ["qxcb", "qoffscreen"], "win32": ["qwindows"], "darwin": ["qcocoa"]}
+    wanted = needed.get(sys.platform, [])
+    absent = [w for w in wanted if not any(w in name for name in names)]
+    if absent:
+        return {"ok": False, "error": f"Qt platform plugins missing in {folder}: {absent}"}
+    return {"ok": True, "detail": {"platforms": names}}
+
+
+def check_window(ctx: AppContext, home: Path, *, sync: bool) -> dict[str, Result]:
+    import qasync
+
+    from desktop_registry.ui import panels
+    from desktop_registry.ui.about_dialog import AboutDialog
+    from desktop_registry.ui.main_window import MainWindow
+
+    results: dict[str, Result] = {"qt_plugins": qt_plugins()}
+    app = QApplication.instance() or QApplication([sys.argv[0], "-platform", "offscreen"])
+    assert isinstance(app, QApplication)
+    loop = qasync.QEventLoop(app)
+    asyncio.set_event_loop(loop)
+    started = time.perf_counter()
+    window: MainWindow | None = None
+    try:
+        prefs = QSettings(str(home / "window.ini"), QSettings.Format.IniFormat)
+        window = MainWindow(ctx, prefs)
+        window.show()
+        app.processEvents()
+        built = [title for title, make in panels.PANELS if make(ctx, window) is not None]
+        results["main_window"] = _ok({"panels": built, "tabs": window.tabs.count()}, started)
+    except Exception as exc:  # named in the summary, never a traceback
+        results["main_window"] = _failed(exc)
+    if window is not None and sync:
+        started = time.perf_counter()
+        try:
+            reachable = loop.run_until_complete(asyncio.wait_for(window.sources.check_ollama(), 30))
+            if not reachable:
+                raise RuntimeError(f"Ollama at {ctx.settings.ollama_url} did not answer")
+            report = loop.run_until_complete(asyncio.wait_for(ctx.sync_all().run(), 60))
+            if report.failed:
+                raise RuntimeError(f"sync failed for {report.failed}: {report.errors}")
+            detail = {
+                "added": len(report.added),
+                "in_registry": ctx.models.count(),
+                "ollama": window.sources.ollama_version,
+            }
+            results["ollama_sync"] = _ok(detail, started)
+        except Exception as exc:
+            results["ollama_sync"] = _failed(exc)
+    started = time.perf_counter()
+    try:
+        about = AboutDialog(window)
+        results["about_box"] = _ok(about.versions(), started)
+        about.deleteLater()
+    except Exception as exc:
+        results["about_box"] = _failed(exc)
+    if window is not None:
+        try:
+            window.close()
+            loop.run_until_complete(asyncio.wait_for(window.aclose(), 30))
+        except Exception as exc:
+            results["window_close"] = _failed(exc)
+    else:
+        loop.run_until_complete(ctx.aclose())
+    return results
