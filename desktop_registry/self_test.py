@@ -31,6 +31,15 @@ def finetune_status() -> str:
     return "available" if not missing else FINETUNE_HINT
 
 
+def describe(exc: BaseException) -> str:
+    """One line naming what failed: the exception's type and the lines of its message that say
+    why (numpy, for one, puts the cause under a long banner)."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    causes = [line for line in lines if line.lower().startswith(("original error", "no module"))]
+    text = " ".join(causes or lines[:2]) or repr(exc)
+    return f"{type(exc).__name__}: {text[:500]}"
+
+
 def package_version(name: str) -> str:
     from importlib.metadata import PackageNotFoundError, version
 
@@ -51,8 +60,7 @@ class SelfTest:
         try:
             detail = step()
         except Exception as exc:  # the point is to name what failed, whatever it is
-            message = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-            self.results[name] = {"ok": False, "error": f"{type(exc).__name__}: {message}"}
+            self.results[name] = {"ok": False, "error": describe(exc)}
             return None
         self.results[name] = {"ok": True, "detail": detail}
         self.results[name]["s"] = round(time.perf_counter() - started, 3)

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QLibraryInfo, QSettings
 from PySide6.QtWidgets import QApplication
 
+from desktop_registry.self_test import describe
+
 if TYPE_CHECKING:
     from desktop_registry.app import AppContext
 
@@ -26,8 +28,7 @@ def _ok(detail: object, started: float) -> Result:
 
 
 def _failed(exc: BaseException) -> Result:
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
-    return {"ok": False, "error": f"{type(exc).__name__}: {text}"}
+    return {"ok": False, "error": describe(exc)}
 
 
 def qt_plugins() -> Result:
