@@ -6,6 +6,7 @@ Only parses arguments and hands over to ui or the self-test; no work here at imp
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 
@@ -22,6 +23,12 @@ def _arguments(argv: list[str]) -> tuple[argparse.Namespace, list[str]]:
     parser.add_argument(
         "--ollama-url", help="with --self-test: also sync against the Ollama at this URL"
     )
+    parser.add_argument(
+        "--screenshots",
+        metavar="DIR",
+        help="with --self-test: save the window and the About box as PNGs in DIR (on the "
+        "real display when there is one, e.g. under xvfb-run)",
+    )
     # Qt's own options (-platform, -style …) pass through to QApplication.
     return parser.parse_known_args(argv)
 
@@ -31,7 +38,12 @@ def main() -> int:
     if args.self_test:
         from desktop_registry.self_test import run_self_test
 
-        return run_self_test(args.ollama_url)
+        code = run_self_test(args.ollama_url, screenshots=args.screenshots)
+        # Everything is closed and the summary printed; skip the interpreter's teardown, where
+        # Qt's own threads (xcb's event reader) may abort the process after a clean run.
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
     from desktop_registry.ui.launch import run_gui
 
     return run_gui([sys.argv[0], *rest])

@@ -71,11 +71,12 @@ class SelfTest:
         return [name for name, result in self.results.items() if not result["ok"]]
 
 
-def _isolate(home: Path, ollama_url: str | None) -> None:
+def _isolate(home: Path, ollama_url: str | None, *, on_display: bool) -> None:
     """Point every store at `home` and keep the user's keyring and servers out of it."""
     import logging
 
-    os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    if not on_display:
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
     for noisy in ("mlflow", "alembic"):  # their INFO lines are not the summary
         logging.getLogger(noisy).setLevel(logging.WARNING)
     os.environ["DESKTOP_REGISTRY_HOME"] = str(home)
@@ -133,12 +134,14 @@ def _resources() -> dict[str, Any]:
     return {"folder": str(folder)}
 
 
-def run_self_test(ollama_url: str | None = None) -> int:
-    """Every check, then one JSON line on stdout; exit 0 only if every check passed."""
+def run_self_test(ollama_url: str | None = None, *, screenshots: str | None = None) -> int:
+    """Every check, then one JSON line on stdout; exit 0 only if every check passed.
+    Headless (offscreen) unless screenshots are asked for and there is a display."""
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="desktop-registry-self-test-") as tmp:
         home = Path(tmp)
-        _isolate(home, ollama_url)
+        shots = Path(screenshots) if screenshots else None
+        _isolate(home, ollama_url, on_display=shots is not None and bool(os.environ.get("DISPLAY")))
         test = SelfTest()
         from desktop_registry.app import build_context
         from desktop_registry.config import Settings
@@ -154,7 +157,8 @@ def run_self_test(ollama_url: str | None = None) -> int:
         if ctx is not None:
             from desktop_registry.ui.self_test_window import check_window
 
-            for name, result in check_window(ctx, home, sync=ollama_url is not None).items():
+            found = check_window(ctx, home, sync=ollama_url is not None, screenshots=shots)
+            for name, result in found.items():
                 test.results[name] = result
             ctx.close()
         summary = {

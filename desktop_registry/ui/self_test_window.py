@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QLibraryInfo, QSettings
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_registry.self_test import describe
 
@@ -43,7 +43,24 @@ def qt_plugins() -> Result:
     return {"ok": True, "detail": {"platforms": names}}
 
 
-def check_window(ctx: AppContext, home: Path, *, sync: bool) -> dict[str, Result]:
+def save_picture(widget: QWidget, path: Path) -> str:
+    """What the screen shows of `widget` (the X server's pixels under xvfb), else its render."""
+    app = QApplication.instance()
+    for _ in range(20):  # let the window manager (if any) map and paint it
+        if app is not None:
+            app.processEvents()
+    screen = widget.screen()
+    on_screen = QApplication.platformName() not in ("offscreen", "minimal")
+    picture = screen.grabWindow(widget.winId()) if on_screen else widget.grab()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not picture.save(str(path)):
+        raise RuntimeError(f"could not write {path}")
+    return str(path)
+
+
+def check_window(
+    ctx: AppContext, home: Path, *, sync: bool, screenshots: Path | None = None
+) -> dict[str, Result]:
     import qasync
 
     from desktop_registry.ui import panels
@@ -51,7 +68,7 @@ def check_window(ctx: AppContext, home: Path, *, sync: bool) -> dict[str, Result
     from desktop_registry.ui.main_window import MainWindow
 
     results: dict[str, Result] = {"qt_plugins": qt_plugins()}
-    app = QApplication.instance() or QApplication([sys.argv[0], "-platform", "offscreen"])
+    app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
@@ -86,7 +103,14 @@ def check_window(ctx: AppContext, home: Path, *, sync: bool) -> dict[str, Result
     started = time.perf_counter()
     try:
         about = AboutDialog(window)
-        results["about_box"] = _ok(about.versions(), started)
+        shown: dict[str, object] = dict(about.versions())
+        if screenshots is not None:
+            if window is not None:  # first: the About box would cover part of it
+                shown["window_screenshot"] = save_picture(window, screenshots / "window.png")
+            about.show()
+            shown["screenshot"] = save_picture(about, screenshots / "about.png")
+            about.close()
+        results["about_box"] = _ok(shown, started)
         about.deleteLater()
     except Exception as exc:
         results["about_box"] = _failed(exc)
