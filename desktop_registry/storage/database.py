@@ -8,7 +8,7 @@ from __future__ import annotations
 import ast
 import sqlite3
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -16,6 +16,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import DatabaseError, OperationalError
 
 from desktop_registry.errors import StorageError
+from desktop_registry.storage.upgrade_lock import upgrade_lock
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -31,12 +32,25 @@ def _alembic_config() -> Config:
     return config
 
 
+def check_migrations_present() -> None:
+    """Refuse to go on without the schema's migrations: with none, Alembic would believe an
+    empty file is current and the app would run on a registry with no tables."""
+    versions = MIGRATIONS_DIR / "versions"
+    if not (MIGRATIONS_DIR / "env.py").is_file() or not any(versions.glob("*.py")):
+        raise StorageError(
+            f"This copy of Desktop Registry is incomplete: its database migrations are missing "
+            f"(looked in {MIGRATIONS_DIR}). Reinstall the app (or rebuild the bundle with "
+            "packaging.spec); no registry was created or changed."
+        )
+
+
 def head_revisions() -> set[str]:
     """Every head: features add migrations on their own branches; all of them are applied.
 
     Read from the migration files' `revision`/`down_revision` assignments, so that an
     up-to-date database opens without importing Alembic (a tenth of a second at start-up).
     """
+    check_migrations_present()
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
@@ -105,18 +119,34 @@ class Database:
                 return {
                     str(r[0]) for r in conn.execute(text("SELECT version_num FROM alembic_version"))
                 }
+        except OperationalError as exc:
+            if _is_busy(exc):  # another program holds it: the file is fine, say so
+                raise StorageError(
+                    f"The registry at {self.path} is busy in another Desktop Registry window or "
+                    "command; try again in a moment (the file is left as it is)."
+                ) from None
+            raise _unreadable(self.path, exc) from None
         except DatabaseError as exc:
-            raise StorageError(
-                f"The registry at {self.path} cannot be read ({exc.orig}). "
-                "Move the file aside and sync again to rebuild it."
-            ) from None
+            raise _unreadable(self.path, exc) from None
 
     def upgrade(self, revision: str = "heads") -> None:
-        """Apply pending migrations in one transaction (a failed upgrade leaves the old schema)."""
+        """Apply pending migrations in one transaction (a failed upgrade leaves the old schema).
+
+        Two programs upgrading the same file (two first starts at once on a new data dir) take
+        turns on a lock file beside it; the second finds the schema current and does nothing.
+        """
+        wanted = head_revisions()
         if revision in ("head", "heads"):
             revision = "heads"
-            if self.current_heads() == head_revisions():
-                return
+            with suppress(StorageError):  # busy: the locked path below waits its turn
+                if self.current_heads() == wanted:
+                    return
+        with upgrade_lock(self.path):
+            if revision == "heads" and self.current_heads() == wanted:
+                return  # the other program upgraded it while we waited
+            self._run_alembic(revision)
+
+    def _run_alembic(self, revision: str) -> None:
         from alembic import command
         from alembic.util.exc import CommandError
 
@@ -158,3 +188,15 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def _is_busy(exc: OperationalError) -> bool:
+    text_ = str(exc.orig).lower()
+    return "locked" in text_ or "busy" in text_
+
+
+def _unreadable(path: Path, exc: DatabaseError) -> StorageError:
+    return StorageError(
+        f"The registry at {path} cannot be read ({exc.orig}). "
+        "Move the file aside and sync again to rebuild it."
+    )

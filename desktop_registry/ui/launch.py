@@ -49,16 +49,26 @@ def run_gui(argv: Sequence[str]) -> int:
 
     from desktop_registry.app import build_context
     from desktop_registry.errors import RegistryError
+    from desktop_registry.ui.about_dialog import app_icon
     from desktop_registry.ui.main_window import MainWindow
+    from desktop_registry.ui.single_instance import SingleInstance, bring_forward, second_start
     from desktop_registry.ui.theme import apply_theme
 
     app = QApplication.instance() or QApplication(list(argv))
     assert isinstance(app, QApplication)
     app.setApplicationName("Desktop Registry")
     app.setOrganizationName("DesktopRegistry")
+    app.setDesktopFileName("desktop-registry")  # Wayland/X11 match the window to its .desktop
+    app.setWindowIcon(app_icon())
     prefs = QSettings()  # window geometry and splitters only; settings are in settings.json
     try:
         settings, notes = settings_at_start(prefs)
+        guard = SingleInstance(settings.home)  # one window per registry (single_instance.py)
+        if not guard.acquire():
+            outcome = second_start(guard)
+            if outcome not in ("shown", "cancelled"):
+                QMessageBox.warning(None, "Desktop Registry", outcome)
+            return 0 if outcome in ("shown", "cancelled") else 1
         apply_theme(app, settings.theme)
         loop = qasync.QEventLoop(app)
         asyncio.set_event_loop(loop)
@@ -67,6 +77,7 @@ def run_gui(argv: Sequence[str]) -> int:
         QMessageBox.critical(None, "Desktop Registry", str(exc))
         return 1
     window = MainWindow(ctx, prefs)
+    guard.listen(lambda: bring_forward(window))
     # Follow the OS while the theme is "system" (the store keeps ctx.settings.theme current).
     app.styleHints().colorSchemeChanged.connect(
         lambda _scheme: apply_theme(app, ctx.settings.theme)
@@ -80,6 +91,7 @@ def run_gui(argv: Sequence[str]) -> int:
         loop.run_until_complete(window.closed.wait())
         loop.run_until_complete(window.aclose())
     ctx.close()
+    guard.release()
     return 0
 
 

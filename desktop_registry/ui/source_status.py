@@ -41,6 +41,7 @@ class SourceStatus:
     def __init__(self, window: MainWindow) -> None:
         self.window = window
         self.ollama_ok: bool | None = None
+        self.ollama_version: str | None = None  # the version Ollama last reported (Help → About)
 
     async def check_ollama(self) -> bool:
         window = self.window
@@ -58,6 +59,7 @@ class SourceStatus:
             window.banner.setVisible(True)
             return False
         self.ollama_ok = True
+        self.ollama_version = info.version
         window.banner.setVisible(False)
         window.status.set_ollama(True, f"Ollama {info.version} · {url}")
         return True

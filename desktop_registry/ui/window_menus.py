@@ -48,3 +48,11 @@ def build_menus(window: MainWindow) -> None:
     theme = view.addMenu("&Theme")
     for mode in ("system", "light", "dark"):
         add_action(window, theme, mode.capitalize(), partial(window.set_theme, mode))
+    help_menu = bar.addMenu("&Help")
+    add_action(window, help_menu, "&About Desktop Registry", partial(_about, window))
+
+
+def _about(window: MainWindow) -> None:
+    from desktop_registry.ui.about_dialog import show_about
+
+    show_about(window)  # parented to the window, so it lives until closed

@@ -1,0 +1,46 @@
+"""The packaged app: the PyInstaller bundle (built once, cached by installer/build_bundle.py),
+the .deb made from it, and the installer scripts. Every test here is marked `packaging`.
+
+A cold bundle build takes about five minutes, so the tests that need the bundle run when asked
+for (`-m packaging`, as .ci/run does) and are skipped, saying how to run them, in a plain
+`pytest`; the installer scripts' own checks run in both.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+HERE = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
+    asked = "packaging" in (config.getoption("markexpr") or "")
+    skip = pytest.mark.skip(reason="builds the app bundle (~5 min cold): run with -m packaging")
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(HERE):
+            item.add_marker(pytest.mark.packaging)
+            needs_bundle = {"bundle", "deb"} & set(getattr(item, "fixturenames", ()))
+            if needs_bundle and not asked:
+                item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def bundle() -> Path:
+    """The bundle folder for this checkout's inputs (reused from the cache when unchanged)."""
+    sys.path.insert(0, str(ROOT / "installer"))
+    from build_bundle import build
+
+    return Path(str(build()["bundle"]))
+
+
+@pytest.fixture(scope="session")
+def deb(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    sys.path.insert(0, str(ROOT / "installer" / "linux"))
+    from build_deb import build_deb
+
+    return build_deb(bundle, tmp_path_factory.mktemp("deb"))

@@ -1,0 +1,84 @@
+"""The .deb: it builds from the bundle, its desktop entry validates, it declares the xcb
+libraries Qt needs, `dpkg -i` installs a launcher that passes --self-test, `dpkg -r` removes
+every file it installed."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.packaging.test_bundle import self_test
+from tests.servers.ollama_emulator import OllamaEmulator, standard_models
+
+INSTALLED = [
+    Path("/usr/bin/desktop-registry"),
+    Path("/opt/desktop-registry"),
+    Path("/usr/share/applications/desktop-registry.desktop"),
+    Path("/usr/share/icons/hicolor/256x256/apps/desktop-registry.png"),
+    Path("/usr/share/icons/hicolor/scalable/apps/desktop-registry.svg"),
+]
+
+
+def field(deb: Path, name: str) -> str:
+    return subprocess.run(
+        ["dpkg-deb", "-f", str(deb), name], capture_output=True, text=True, check=True
+    ).stdout.strip()
+
+
+def test_the_deb_names_the_app_its_version_and_the_xcb_libraries_qt_needs(deb: Path):
+    from importlib.metadata import version
+
+    assert field(deb, "Package") == "desktop-registry"
+    assert field(deb, "Version") == version("desktop-registry")
+    depends = field(deb, "Depends")
+    for library in ("libxcb-cursor0", "libxcb-icccm4", "libxcb-keysyms1", "libxkbcommon-x11-0"):
+        assert library in depends
+    contents = subprocess.run(
+        ["dpkg-deb", "-c", str(deb)], capture_output=True, text=True, check=True
+    ).stdout
+    for path in INSTALLED:
+        assert f".{path}" in contents, path
+
+
+def test_the_deb_is_compressed_with_zstd(deb: Path):
+    members = subprocess.run(["ar", "t", str(deb)], capture_output=True, text=True, check=True)
+    assert "data.tar.zst" in members.stdout.split()
+
+
+def test_the_desktop_entry_in_the_deb_validates(deb: Path, tmp_path: Path):
+    subprocess.run(["dpkg-deb", "-x", str(deb), str(tmp_path)], check=True)
+    entry = tmp_path / "usr/share/applications/desktop-registry.desktop"
+    checked = subprocess.run(
+        ["desktop-file-validate", str(entry)], capture_output=True, text=True, check=False
+    )
+    assert checked.returncode == 0 and not checked.stdout.strip(), checked.stdout
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("dpkg") is None, reason="installs a package: root + dpkg"
+)
+def test_dpkg_installs_a_launcher_that_passes_its_self_test_and_removes_everything(deb: Path):
+    subprocess.run(["dpkg", "-i", str(deb)], check=True, capture_output=True)
+    try:
+        for path in INSTALLED:
+            assert path.exists(), path
+        with OllamaEmulator(standard_models()) as emulator:
+            code, summary, err = self_test(INSTALLED[0], "--ollama-url", emulator.url)
+        assert code == 0, (summary.get("failed"), err[-3000:])
+        assert summary["checks"]["ollama_sync"]["ok"]
+    finally:
+        removed = subprocess.run(["dpkg", "-r", "desktop-registry"], capture_output=True)
+    assert removed.returncode == 0, removed.stderr
+    for path in INSTALLED:
+        assert not path.exists(), f"{path} was left behind"
+    status = subprocess.run(
+        ["dpkg-query", "-W", "-f=${db:Status-Status}", "desktop-registry"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert status.stdout.strip() in ("", "not-installed"), status.stdout
