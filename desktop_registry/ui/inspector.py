@@ -81,6 +81,7 @@ class ModelInspector(QScrollArea):
     unload_requested = Signal(int)
     copy_requested = Signal(str)
     model_link = Signal(int)
+    MIN_WIDTH = 280  # the fields and two buttons a row stay readable
 
     def __init__(self) -> None:
         super().__init__()

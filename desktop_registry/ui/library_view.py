@@ -163,12 +163,18 @@ class LibraryView(QWidget):
         self.recommend_button = QPushButton("Recommend…")
         self.recommend_button.clicked.connect(self.open_recommend)
         self.status = QLabel()
+        self.status.setWordWrap(True)  # a long summary wraps instead of widening the panel
         self.compare_table = ModelCompareTable()
         self.compare_table.setVisible(False)
+        # Two rows of filters: the panel fits a narrow work area without cutting any off.
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search, 2)
         filters = QHBoxLayout()
-        filters.addWidget(self.search, 3)
-        for widget in (self.category, self.capability, self.size_filter, self.installed, self.where, self.ctx):  # fmt: skip
-            filters.addWidget(widget)
+        for row, combo in ((search_row, self.category), (search_row, self.capability), (filters, self.size_filter), (filters, self.installed), (filters, self.where)):  # fmt: skip
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)  # fmt: skip
+            combo.setMinimumContentsLength(4)
+            row.addWidget(combo, 1)
+        filters.addWidget(self.ctx)
         actions = QHBoxLayout()
         actions.addWidget(self.status, 1)
         for button in (self.recommend_button, self.compare_button, self.pull_button):
@@ -177,6 +183,7 @@ class LibraryView(QWidget):
         splitter.addWidget(self.table)
         splitter.addWidget(self.compare_table)
         layout = QVBoxLayout(self)
+        layout.addLayout(search_row)
         layout.addLayout(filters)
         layout.addWidget(splitter, 1)
         layout.addLayout(actions)
