@@ -60,13 +60,22 @@ GIB = 1024**3
 
 
 class LibraryTable(QAbstractTableModel):
+    """One row per result with its fit report; a row whose estimate failed carries the reason
+    (`notes[row]`) instead of a report, and the other rows are shown as usual."""
+
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[tuple[LibraryResult, CompatibilityReport | None]] = []
+        self.notes: dict[int, str] = {}
 
-    def set_rows(self, rows: list[tuple[LibraryResult, CompatibilityReport | None]]) -> None:
+    def set_rows(
+        self,
+        rows: list[tuple[LibraryResult, CompatibilityReport | None]],
+        notes: dict[int, str] | None = None,
+    ) -> None:
         self.beginResetModel()
         self.rows = rows
+        self.notes = dict(notes or {})
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -88,8 +97,15 @@ class LibraryTable(QAbstractTableModel):
         if not index.isValid():
             return None
         result, report = self.rows[index.row()]
+        note = self.notes.get(index.row())
         entry = result.entry
         col = index.column()
+        if note is not None and col in (4, 5):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return "no estimate" if col == 4 else "-"
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return note
+            return None
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 4:
                 return "● remote" if report is None else BADGE_TEXT[report.fit.badge]
@@ -220,21 +236,27 @@ class LibraryView(QWidget):
     def refresh(self) -> None:
         try:
             results = self.library.search(self.query())
-            rows: list[tuple[LibraryResult, CompatibilityReport | None]] = []
-            for result in results:
-                report = None
-                if not result.entry.remote:
-                    report = self.compatibility.check_entry(
-                        result.entry, self.ctx.value(), hardware=self.hardware
-                    )
-                rows.append((result, report))
         except RegistryError as exc:
             self.status.setText(str(exc))
             return
-        self.table_model.set_rows(rows)
+        rows: list[tuple[LibraryResult, CompatibilityReport | None]] = []
+        notes: dict[int, str] = {}
+        for result in results:
+            report = None
+            if not result.entry.remote:
+                try:
+                    report = self.compatibility.check_entry(
+                        result.entry, self.ctx.value(), hardware=self.hardware
+                    )
+                except RegistryError as exc:  # that row's note; the others still show
+                    notes[len(rows)] = str(exc)
+            rows.append((result, report))
+        self.table_model.set_rows(rows, notes)
         fits = sum(1 for _, r in rows if r is not None and r.fit is not Fit.DOES_NOT_FIT)
         profile = self.compatibility.profile(self.hardware)
         summary = f"{len(rows)} models, {fits} fit this machine ({profile.summary()})"
+        if notes:
+            summary += f"; {len(notes)} without an estimate (hover its Fit cell for why)"
         stale = getattr(self.library, "stale_reason", None)
         self.status.setText(f"{summary}\n{stale}" if stale else summary)
         self._update_buttons()
