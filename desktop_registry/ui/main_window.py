@@ -116,6 +116,7 @@ class MainWindow(QMainWindow):
         self.events = EventBridge(ctx.events, self)
         self.events.models_changed.connect(self._models_changed)
         self.events.job_progress.connect(self._on_job)
+        self.events.model_served.connect(self.model_actions.model_served)  # "In memory" refresh
         ctx.jobs()  # job progress is published from here on
         self._restore_state()
 

@@ -83,7 +83,7 @@ def test_selecting_a_model_fills_the_inspector(synced_window, loop, emulator):
     assert inspector.title.text() == "qwen3:8b"
     fields = {k: v.text() for k, v in inspector.fields.items()}
     assert fields["capabilities"] == "completion, tools, thinking"
-    assert fields["category"] == "Reasoning, Function calling  — reported by the server"
+    assert fields["category"] == "Reasoning, Function calling\nreported by the server"
     assert fields["parameters"].startswith("8.2B")
     assert fields["quantization"] == "Q4_K_M"
     assert fields["context"] == "40,960 tokens"
