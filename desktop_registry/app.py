@@ -257,7 +257,7 @@ class AppContext:
         from desktop_registry.services.serving.ensemble import ExperimentBackend
         from desktop_registry.services.serving.service import ServingService
 
-        service = ServingService(self.models, {Source.OLLAMA: self.ollama()})
+        service = ServingService(self.models, {Source.OLLAMA: self.ollama()}, events=self.events)
         service.register_backend(Source.GITHUB_MODELS, self.github_models())
         for endpoint in self.endpoints().list():
             service.register_backend(

@@ -19,6 +19,7 @@ class Topic(StrEnum):
     MODELS_CHANGED = "models_changed"  # payload: None (the registry was written)
     SETTINGS_CHANGED = "settings_changed"  # payload: the set of setting names that changed
     JOB_PROGRESS = "job_progress"  # payload: a jobs.service.JobUpdate
+    MODEL_SERVED = "model_served"  # payload: the model id a chat or embedding just used
 
 
 Listener = Callable[[Any], None]

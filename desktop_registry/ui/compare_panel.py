@@ -8,25 +8,18 @@ blocks the UI thread.
 from __future__ import annotations
 
 import asyncio
-import csv
 from collections.abc import Awaitable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QComboBox,
     QFileDialog,
     QHBoxLayout,
-    QHeaderView,
     QLabel,
-    QListWidget,
-    QListWidgetItem,
+    QProgressBar,
     QPushButton,
     QSplitter,
-    QTableWidget,
-    QTableWidgetItem,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -35,6 +28,11 @@ from PySide6.QtWidgets import (
 from desktop_registry.domain import ModelRecord
 from desktop_registry.errors import RegistryError
 from desktop_registry.services.evaluation.metric_comparison import HistoryPoint
+from desktop_registry.services.evaluation.suite import EvalSuite, parse_prompt_yml
+from desktop_registry.ui.compare_choices import default_metric, listed_metrics
+from desktop_registry.ui.compare_figures import FiguresTable
+from desktop_registry.ui.compare_picker import MAX_MODELS, MIN_MODELS, ModelPicker
+from desktop_registry.ui.metric_format import is_score
 from desktop_registry.ui.tasks import TaskRunner
 from desktop_registry.ui.widgets.charts import (
     BarChart,
@@ -47,8 +45,8 @@ if TYPE_CHECKING:
     from desktop_registry.app import AppContext
     from desktop_registry.ui.window_api import PanelHost
 
-MIN_MODELS, MAX_MODELS = 2, 8
 NO_SLOT = "(models' own versions)"
+NO_SUITE = "(no suite: benchmark only)"
 
 
 class ComparePanel(QWidget):
@@ -63,10 +61,14 @@ class ComparePanel(QWidget):
         self.pending: asyncio.Future[None] | None = None
         self.cancel_event: asyncio.Event | None = None
         self.job_id: int | None = None
+        self.metric_chosen = ""  # a metric the user picked; else the default is charted
 
-        self.model_list = QListWidget()
-        self.model_list.itemChanged.connect(self._checked)
+        self.status = QLabel("Pick 2–8 models.")
+        self.model_list = ModelPicker()
+        self.model_list.changed.connect(lambda: self.refresh(announce=True))
+        self.model_list.refused.connect(lambda text: self.status.setText(text))
         self.suite_box = QComboBox()
+        self.suite_box.currentTextChanged.connect(lambda _: self._suite_changed())
         self.slot_box = QComboBox()
         self.run_button = QPushButton("Run suite")
         self.bench_button = QPushButton("Benchmark models")
@@ -80,8 +82,10 @@ class ComparePanel(QWidget):
         self.slot_button.clicked.connect(lambda: self._start(self.benchmark_slot()))
         self.cancel_button.clicked.connect(self.cancel)
         self.slot_box.currentTextChanged.connect(lambda _: self.refresh())
-        self.status = QLabel("Pick 2–8 models.")
         self.status.setWordWrap(True)
+        self.progress = QProgressBar()  # a benchmark's models done, while it runs
+        self.progress.setFormat("%v of %m models")
+        self.progress.setVisible(False)
 
         left = QWidget()
         lv = QVBoxLayout(left)
@@ -95,10 +99,12 @@ class ComparePanel(QWidget):
         lv.addWidget(self.slot_box)
         lv.addWidget(self.slot_button)
         lv.addWidget(self.cancel_button)
+        lv.addWidget(self.progress)
         lv.addWidget(self.status)
 
         self.metric_box = QComboBox()
         self.metric_box.currentTextChanged.connect(lambda _: self.redraw())
+        self.metric_box.activated.connect(lambda _i: self._metric_picked())
         self.score_box = QComboBox()
         self.score_box.currentTextChanged.connect(lambda _: self.redraw())
         self.bars, self.boxes = BarChart(), DistributionChart()
@@ -115,9 +121,7 @@ class ComparePanel(QWidget):
         self.csv_button = QPushButton("Export table CSV…")
         self.png_button.clicked.connect(lambda: self._save("png"))
         self.csv_button.clicked.connect(lambda: self._save("csv"))
-        self.table = QTableWidget(0, 0)
-        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table = FiguresTable()
 
         right = QWidget()
         rv = QVBoxLayout(right)
@@ -142,21 +146,10 @@ class ComparePanel(QWidget):
     # ----- choices --------------------------------------------------------------------------
     def reload(self) -> None:
         """Models, suites and slots from the registry; keeps what was checked."""
-        checked = set(self.checked_models())
-        self.model_list.blockSignals(True)
-        self.model_list.clear()
-        self.records = {}
-        for record in self.ctx.registry().list():
-            self.records[record.name] = record
-            item = QListWidgetItem(record.name)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(
-                Qt.CheckState.Checked if record.name in checked else Qt.CheckState.Unchecked
-            )
-            self.model_list.addItem(item)
-        self.model_list.blockSignals(False)
+        self.records = {record.name: record for record in self.ctx.registry().list()}
         suites = [s.name for s in self.ctx.eval_suites().list()]
-        self._fill(self.suite_box, suites)
+        self._fill(self.suite_box, [*suites, NO_SUITE])
+        self.model_list.set_records(list(self.records.values()), self.suite())
         try:
             slots = self.ctx.versions(tracked=False).slot_names()
         except RegistryError as exc:
@@ -164,6 +157,24 @@ class ComparePanel(QWidget):
             self.status.setText(f"Slots are not available: {exc}")
         self._fill(self.slot_box, [NO_SLOT, *slots])
         self.refresh()
+
+    def suite(self) -> EvalSuite | None:
+        """The chosen suite, read from the catalog (None for "benchmark only")."""
+        name = self.suite_box.currentText()
+        if not name or name == NO_SUITE:
+            return None
+        try:
+            return parse_prompt_yml(self.ctx.eval_suites().export(name), origin=name)
+        except RegistryError as exc:
+            self.status.setText(str(exc))
+            return None
+
+    def _suite_changed(self) -> None:
+        self.model_list.set_records(list(self.records.values()), self.suite())
+        self.refresh(announce=True)
+
+    def _metric_picked(self) -> None:
+        self.metric_chosen = self.metric_box.currentText()
 
     @staticmethod
     def _fill(box: QComboBox, items: list[str]) -> None:
@@ -176,30 +187,11 @@ class ComparePanel(QWidget):
         box.blockSignals(False)
 
     def checked_models(self) -> list[str]:
-        return [
-            self.model_list.item(i).text()
-            for i in range(self.model_list.count())
-            if self.model_list.item(i).checkState() == Qt.CheckState.Checked
-        ]
+        return self.model_list.checked()
 
     def select(self, names: list[str]) -> None:
-        self.model_list.blockSignals(True)
-        for i in range(self.model_list.count()):
-            item = self.model_list.item(i)
-            item.setCheckState(
-                Qt.CheckState.Checked if item.text() in names else Qt.CheckState.Unchecked
-            )
-        self.model_list.blockSignals(False)
+        self.model_list.check(names)
         self.refresh()
-
-    def _checked(self, item: QListWidgetItem) -> None:
-        if item.checkState() == Qt.CheckState.Checked and len(self.checked_models()) > MAX_MODELS:
-            self.model_list.blockSignals(True)
-            item.setCheckState(Qt.CheckState.Unchecked)
-            self.model_list.blockSignals(False)
-            self.status.setText(f"At most {MAX_MODELS} models side by side; uncheck one first.")
-            return
-        self.refresh(announce=True)
 
     # ----- drawing --------------------------------------------------------------------------
     def chosen(self) -> list[ModelRecord]:
@@ -209,21 +201,31 @@ class ComparePanel(QWidget):
         records = self.chosen()
         ok = MIN_MODELS <= len(records) <= MAX_MODELS
         busy = self.pending is not None and not self.pending.done()
-        self.run_button.setEnabled(ok and not busy and bool(self.suite_box.currentText()))
+        suite = self.suite_box.currentText()
+        self.run_button.setEnabled(ok and not busy and suite not in ("", NO_SUITE))
         self.bench_button.setEnabled(ok and not busy)
         self.slot_button.setEnabled(not busy and self.slot_box.currentText() not in ("", NO_SLOT))
         if not busy and announce:
             self.status.setText(f"{len(records)} models picked." if ok else "Pick 2–8 models.")
-        names = self.data.metric_names(records) if records else []
+        latest = self.data.latest(records) if records else {}
+        names = listed_metrics(list(latest), latest)
         slot_names = self._slot_metric_names()
-        self._fill(self.metric_box, names + [n for n in slot_names if n not in names])
-        scores = [
-            n
-            for n in names
-            if n.endswith(("pass_rate", "mean_score"))
-            or n.startswith(("recall@", "mrr", "caption_score"))
-        ]
+        metrics = names + [n for n in slot_names if n not in names]
+        self._fill(self.metric_box, metrics)
+        # The user's pick stays while it is there; otherwise the chart that answers a question.
+        wanted = self.metric_chosen if self.metric_chosen in metrics else ""
+        wanted = wanted or default_metric(metrics, latest, suite)
+        if wanted:
+            self.metric_box.blockSignals(True)
+            self.metric_box.setCurrentText(wanted)
+            self.metric_box.blockSignals(False)
+        scores = [n for n in names if is_score(n)]
         self._fill(self.score_box, scores)
+        if scores and self.score_box.currentText() not in scores:
+            self.score_box.setCurrentText(scores[0])
+        own_score = f"eval/{suite}/pass_rate"
+        if own_score in scores and not self.metric_chosen:
+            self.score_box.setCurrentText(own_score)
         self.redraw()
 
     def _slot_versions(self) -> list[tuple[int, str]]:
@@ -258,28 +260,13 @@ class ComparePanel(QWidget):
         ]
         self.scatter.show_points(points, score or "score")
         self.history.show_history(metric or "metric", self._history(records, metric))
-        self._fill_table(names, latest)
+        self.table.show_figures(names, latest)
 
     def _history(self, records: list[ModelRecord], metric: str) -> dict[str, list[HistoryPoint]]:
         versions = self._slot_versions()
         if versions:
             return {self.slot_box.currentText(): self.data.slot_history(versions, metric)}
         return {r.name: self.data.history(r, metric) for r in records}
-
-    def _fill_table(self, names: list[str], latest: dict[str, dict[str, float]]) -> None:
-        metrics = sorted(
-            {m for n in names for m in latest[n]}, key=lambda m: (m.startswith("eval/"), m)
-        )
-        self.table.setRowCount(len(names))
-        self.table.setColumnCount(len(metrics) + 1)
-        self.table.setHorizontalHeaderLabels(["Model", *metrics])
-        for row, name in enumerate(names):
-            self.table.setItem(row, 0, QTableWidgetItem(name))
-            for col, metric in enumerate(metrics, 1):
-                value = latest[name].get(metric)
-                self.table.setItem(
-                    row, col, QTableWidgetItem("" if value is None else f"{value:.4g}")
-                )
 
     # ----- export ---------------------------------------------------------------------------
     def export_png(self, path: Path) -> Path:
@@ -288,21 +275,7 @@ class ComparePanel(QWidget):
         return Path(chart.export_png(path))
 
     def export_csv(self, path: Path) -> Path:
-        with path.open("w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            headers = [
-                header.text() if (header := self.table.horizontalHeaderItem(c)) is not None else ""
-                for c in range(self.table.columnCount())
-            ]
-            writer.writerow(headers)
-            for r in range(self.table.rowCount()):
-                writer.writerow(
-                    [
-                        (item.text() if (item := self.table.item(r, c)) else "")
-                        for c in range(self.table.columnCount())
-                    ]
-                )
-        return path
+        return self.table.export_csv(path)
 
     def _save(self, kind: str) -> None:
         caption = "Export chart" if kind == "png" else "Export table"
@@ -370,13 +343,30 @@ class ComparePanel(QWidget):
     async def benchmark(
         self, names: list[str], versions: dict[str, str] | None = None, notes: str = ""
     ) -> None:
+        """Models one after another; each one's figures are charted as soon as it is done."""
         service = self.ctx.benchmarks()
-        reports = await service.run(
-            names, versions=versions, notes=notes, on_progress=self.status.setText
-        )
+        started: list[str] = []
+        self.progress.setRange(0, len(names))
+        self.progress.setValue(0)
+        self.progress.setVisible(True)
+
+        def progress(message: str) -> None:
+            started.append(message)
+            done = len(started) - 1  # a model starts when the one before it is recorded
+            self.progress.setValue(done)
+            if done:
+                self.refresh()  # partial results: the finished models are in the charts
+            current = names[done] if done < len(names) else ""
+            self.status.setText(f"{done} of {len(names)} done · benchmarking {current}…")
+
+        try:
+            reports = await service.run(names, versions=versions, notes=notes, on_progress=progress)
+        finally:
+            self.progress.setVisible(False)
         errors = [f"{r.model}: {e}" for r in reports for e in r.errors]
         self.status.setText(
-            "Benchmark done." + (f" {len(errors)} error(s): {errors[0]}" if errors else "")
+            f"Benchmark done: {len(reports)} models."
+            + (f" {len(errors)} error(s): {errors[0]}" if errors else "")
         )
 
     async def benchmark_slot(self) -> None:
@@ -392,13 +382,9 @@ class ComparePanel(QWidget):
                 :MAX_MODELS
             ]
         )
-        metric = (
-            "recall@1"
-            if "recall@1" in [self.metric_box.itemText(i) for i in range(self.metric_box.count())]
-            else ""
-        )
-        if metric:
-            self.metric_box.setCurrentText(metric)
+        if "recall@1" in [self.metric_box.itemText(i) for i in range(self.metric_box.count())]:
+            self.metric_chosen = "recall@1"  # what an embedding slot's upgrade is about
+            self.metric_box.setCurrentText("recall@1")
         self.charts.setCurrentWidget(self.history)
 
     def cancel(self) -> None:

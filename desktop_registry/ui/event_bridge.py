@@ -19,6 +19,7 @@ class EventBridge(QObject):
     models_changed = Signal()
     settings_changed = Signal(object)  # set of setting names
     job_progress = Signal(object)  # a JobUpdate
+    model_served = Signal(object)  # a model id: what is loaded in memory may have changed
     _models_written = Signal()  # from any thread; queued onto the UI thread
 
     def __init__(self, hub: EventHub, parent: QObject | None = None) -> None:
@@ -32,6 +33,7 @@ class EventBridge(QObject):
             hub.subscribe(Topic.MODELS_CHANGED, self._written),
             hub.subscribe(Topic.SETTINGS_CHANGED, self._relay(self.settings_changed)),
             hub.subscribe(Topic.JOB_PROGRESS, self._relay(self.job_progress)),
+            hub.subscribe(Topic.MODEL_SERVED, self._relay(self.model_served)),
         ]
 
     def _written(self, _payload: object) -> None:

@@ -7,7 +7,7 @@ Shows and asks; deleting, unloading, chatting and experiments are done by the wi
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt, Signal, SignalInstance
 from PySide6.QtWidgets import (
@@ -30,6 +30,7 @@ from desktop_registry.domain.text import shown_safely
 from desktop_registry.domain.units import human_bytes
 from desktop_registry.errors import RegistryError
 from desktop_registry.ui.inspector_compatibility import CompatibilitySection, compatibility_of
+from desktop_registry.ui.inspector_performance import PerformanceTable
 from desktop_registry.ui.model_tree import CATEGORY_LABELS
 
 if TYPE_CHECKING:
@@ -42,6 +43,18 @@ CATEGORY_ORIGIN = {
     "heuristic": "guessed from name/metadata (old server)",
     "user": "set by you",
 }
+
+
+def category_origin(record: ModelRecord) -> str:
+    """Where the model's category came from, in words; a model the registry made (an ensemble,
+    an experiment) says so rather than naming a server that never saw it."""
+    if record.category_source.value == "user":
+        return CATEGORY_ORIGIN["user"]
+    if "ensemble" in record.tags:
+        return "an ensemble: answers like its members"
+    if record.kind.value != "base" and record.parent_id is not None:
+        return "inherited from its base model"
+    return CATEGORY_ORIGIN.get(record.category_source.value, record.category_source.value)
 
 
 class Collapsible(QWidget):
@@ -81,6 +94,7 @@ class ModelInspector(QScrollArea):
     unload_requested = Signal(int)
     copy_requested = Signal(str)
     model_link = Signal(int)
+    MIN_WIDTH = 280  # the fields and two buttons a row stay readable
 
     def __init__(self) -> None:
         super().__init__()
@@ -88,6 +102,8 @@ class ModelInspector(QScrollArea):
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.record: ModelRecord | None = None
+        self._shown_with: dict[str, Any] = {}
+        self.offline_sources: set[str] = set()  # sources not answering (their models unusable)
         body = QWidget()
         self.setWidget(body)
         outer = QVBoxLayout(body)
@@ -139,6 +155,8 @@ class ModelInspector(QScrollArea):
             self.form.addRow(label, value)
             self.fields[key] = value
         outer.addLayout(self.form)
+        self.performance = PerformanceTable()  # the whole width: suite, metric, value with unit
+        outer.addWidget(self.performance)
         self.compat_box = CompatibilitySection()
         self.compat = self.compat_box.labels  # memory, fit, reason, warning, suggestion
         outer.addWidget(self.compat_box)
@@ -192,6 +210,7 @@ class ModelInspector(QScrollArea):
         for b in self._buttons():
             b.setEnabled(False)
         self.compat_box.setVisible(False)
+        self.performance.show_performance({})
 
     def show_model(
         self,
@@ -202,14 +221,25 @@ class ModelInspector(QScrollArea):
         performance_rows: int = 0,
     ) -> None:
         self.record = record
+        self._shown_with = {
+            "parent": parent,
+            "variants": variants,
+            "performance_rows": performance_rows,
+        }
         d = record.details
         self.title.setText(shown_safely(record.display_name))
         where = record.source.value + (f" · {record.provider}" if record.provider else "")
         self.fields["source"].setText(f"{where}  ({record.serving.value}, {record.kind.value})")
-        self.fields["status"].setText(record.status.value)
+        offline = self._offline(record)
+        self.fields["status"].setText(
+            f"unavailable — {record.source.value} is not answering"
+            if offline
+            else record.status.value
+        )
         cats = ", ".join(CATEGORY_LABELS.get(c.value, c.value) for c in record.categories)
-        origin = CATEGORY_ORIGIN.get(record.category_source.value, record.category_source.value)
-        self.fields["category"].setText(f"{cats or record.category.value}  — {origin}")
+        self.fields["category"].setText(
+            f"{cats or record.category.value}\n{category_origin(record)}"
+        )
         self.fields["capabilities"].setText(", ".join(record.capabilities) or "—")
         self.fields["family"].setText(d.family or "—")
         params = d.parameter_size or "—"
@@ -236,9 +266,9 @@ class ModelInspector(QScrollArea):
             lineage.append(f"{len(variants)} variant(s): {links}")
         self.fields["lineage"].setText("<br>".join(lineage) or "no parent, no variants")
         perf = record.performance
+        self.performance.show_performance(perf)
         if perf:
-            text = ", ".join(f"{k} = {v:.4g}" for k, v in sorted(perf.items()))
-            self.fields["performance"].setText(f"{text}  ({performance_rows} measurements)")
+            self.fields["performance"].setText(f"newest of {performance_rows} measurements:")
         else:
             self.fields["performance"].setText("nothing measured yet")
         self.fields["description"].setText(record.description or "—")
@@ -247,9 +277,10 @@ class ModelInspector(QScrollArea):
         options = "\n".join(f"{k} {v}" for k, v in record.parameters.items())
         self.options.set_text(options)
         self.license.set_text(record.license)
-        chat_ok = "completion" in record.capabilities or not record.is_local
+        chat_ok = ("completion" in record.capabilities or not record.is_local) and not offline
         self.chat_button.setEnabled(chat_ok)
-        self.chat_button.setToolTip("" if chat_ok else "Embedding models cannot chat.")
+        why = "Embedding models cannot chat." if not offline else "Start Ollama, then Retry."
+        self.chat_button.setToolTip("" if chat_ok else why)
         self.copy_button.setEnabled(True)
         self.delete_button.setEnabled(True)
         self.unload_button.setEnabled(False)
@@ -261,6 +292,20 @@ class ModelInspector(QScrollArea):
             f"MLflow run {run_id}" if run_id else f"{record.name} has no MLflow run."
         )
         self.compat_box.show_pending(record)
+
+    def _offline(self, record: ModelRecord) -> bool:
+        return record.is_local and record.source.value in self.offline_sources
+
+    def set_source_offline(self, source: str, offline: bool) -> None:
+        """A source stopped (or started) answering: the shown model's status says so."""
+        was = source in self.offline_sources
+        if offline:
+            self.offline_sources.add(source)
+        else:
+            self.offline_sources.discard(source)
+        record = self.record
+        if record is not None and was != offline and record.source.value == source:
+            self.show_model(record, **self._shown_with)
 
     # ----- compatibility ------------------------------------------------------------------
     async def check_compatibility(self, ctx: AppContext, record: ModelRecord) -> None:

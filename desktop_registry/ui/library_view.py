@@ -60,13 +60,22 @@ GIB = 1024**3
 
 
 class LibraryTable(QAbstractTableModel):
+    """One row per result with its fit report; a row whose estimate failed carries the reason
+    (`notes[row]`) instead of a report, and the other rows are shown as usual."""
+
     def __init__(self) -> None:
         super().__init__()
         self.rows: list[tuple[LibraryResult, CompatibilityReport | None]] = []
+        self.notes: dict[int, str] = {}
 
-    def set_rows(self, rows: list[tuple[LibraryResult, CompatibilityReport | None]]) -> None:
+    def set_rows(
+        self,
+        rows: list[tuple[LibraryResult, CompatibilityReport | None]],
+        notes: dict[int, str] | None = None,
+    ) -> None:
         self.beginResetModel()
         self.rows = rows
+        self.notes = dict(notes or {})
         self.endResetModel()
 
     def rowCount(self, parent: QModelIndex | QPersistentModelIndex = QModelIndex()) -> int:  # noqa: B008
@@ -88,8 +97,15 @@ class LibraryTable(QAbstractTableModel):
         if not index.isValid():
             return None
         result, report = self.rows[index.row()]
+        note = self.notes.get(index.row())
         entry = result.entry
         col = index.column()
+        if note is not None and col in (4, 5):
+            if role == Qt.ItemDataRole.DisplayRole:
+                return "no estimate" if col == 4 else "-"
+            if role == Qt.ItemDataRole.ToolTipRole:
+                return note
+            return None
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 4:
                 return "● remote" if report is None else BADGE_TEXT[report.fit.badge]
@@ -163,12 +179,18 @@ class LibraryView(QWidget):
         self.recommend_button = QPushButton("Recommend…")
         self.recommend_button.clicked.connect(self.open_recommend)
         self.status = QLabel()
+        self.status.setWordWrap(True)  # a long summary wraps instead of widening the panel
         self.compare_table = ModelCompareTable()
         self.compare_table.setVisible(False)
+        # Two rows of filters: the panel fits a narrow work area without cutting any off.
+        search_row = QHBoxLayout()
+        search_row.addWidget(self.search, 2)
         filters = QHBoxLayout()
-        filters.addWidget(self.search, 3)
-        for widget in (self.category, self.capability, self.size_filter, self.installed, self.where, self.ctx):  # fmt: skip
-            filters.addWidget(widget)
+        for row, combo in ((search_row, self.category), (search_row, self.capability), (filters, self.size_filter), (filters, self.installed), (filters, self.where)):  # fmt: skip
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)  # fmt: skip
+            combo.setMinimumContentsLength(4)
+            row.addWidget(combo, 1)
+        filters.addWidget(self.ctx)
         actions = QHBoxLayout()
         actions.addWidget(self.status, 1)
         for button in (self.recommend_button, self.compare_button, self.pull_button):
@@ -177,6 +199,7 @@ class LibraryView(QWidget):
         splitter.addWidget(self.table)
         splitter.addWidget(self.compare_table)
         layout = QVBoxLayout(self)
+        layout.addLayout(search_row)
         layout.addLayout(filters)
         layout.addWidget(splitter, 1)
         layout.addLayout(actions)
@@ -213,21 +236,27 @@ class LibraryView(QWidget):
     def refresh(self) -> None:
         try:
             results = self.library.search(self.query())
-            rows: list[tuple[LibraryResult, CompatibilityReport | None]] = []
-            for result in results:
-                report = None
-                if not result.entry.remote:
-                    report = self.compatibility.check_entry(
-                        result.entry, self.ctx.value(), hardware=self.hardware
-                    )
-                rows.append((result, report))
         except RegistryError as exc:
             self.status.setText(str(exc))
             return
-        self.table_model.set_rows(rows)
+        rows: list[tuple[LibraryResult, CompatibilityReport | None]] = []
+        notes: dict[int, str] = {}
+        for result in results:
+            report = None
+            if not result.entry.remote:
+                try:
+                    report = self.compatibility.check_entry(
+                        result.entry, self.ctx.value(), hardware=self.hardware
+                    )
+                except RegistryError as exc:  # that row's note; the others still show
+                    notes[len(rows)] = str(exc)
+            rows.append((result, report))
+        self.table_model.set_rows(rows, notes)
         fits = sum(1 for _, r in rows if r is not None and r.fit is not Fit.DOES_NOT_FIT)
         profile = self.compatibility.profile(self.hardware)
         summary = f"{len(rows)} models, {fits} fit this machine ({profile.summary()})"
+        if notes:
+            summary += f"; {len(notes)} without an estimate (hover its Fit cell for why)"
         stale = getattr(self.library, "stale_reason", None)
         self.status.setText(f"{summary}\n{stale}" if stale else summary)
         self._update_buttons()

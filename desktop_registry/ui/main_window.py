@@ -85,6 +85,12 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.inspector)
         self.splitter.setSizes([330, 600, 350])
         self.splitter.setStretchFactor(1, 1)
+        # Each pane keeps a readable width whatever tab opens (a wide panel never squeezes the
+        # tree or the inspector), and the sizes a user drags are kept at once.
+        self.splitter.setChildrenCollapsible(False)
+        self.tabs.setMinimumWidth(WorkTabs.MIN_WIDTH)
+        self.inspector.setMinimumWidth(ModelInspector.MIN_WIDTH)
+        self.splitter.splitterMoved.connect(lambda *_: self._save_splitter())
         central = QWidget()
         layout = QVBoxLayout(central)
         layout.setContentsMargins(6, 6, 6, 0)
@@ -110,6 +116,7 @@ class MainWindow(QMainWindow):
         self.events = EventBridge(ctx.events, self)
         self.events.models_changed.connect(self._models_changed)
         self.events.job_progress.connect(self._on_job)
+        self.events.model_served.connect(self.model_actions.model_served)  # "In memory" refresh
         ctx.jobs()  # job progress is published from here on
         self._restore_state()
 
@@ -127,9 +134,12 @@ class MainWindow(QMainWindow):
         if splitter is not None:
             self.splitter.restoreState(splitter)
 
+    def _save_splitter(self) -> None:
+        self.prefs.setValue("window/splitter", self.splitter.saveState())
+
     def _save_state(self) -> None:
         self.prefs.setValue("window/geometry", self.saveGeometry())
-        self.prefs.setValue("window/splitter", self.splitter.saveState())
+        self._save_splitter()
         self.prefs.sync()
 
     def start(self) -> None:

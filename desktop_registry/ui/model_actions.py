@@ -60,6 +60,15 @@ class ModelActions:
                 window.inspector.check_compatibility(window.ctx, record), "estimating memory"
             )
 
+    def model_served(self, model_id: object) -> None:
+        """A chat or embedding used a model: the shown local model's "In memory" is re-read
+        (Ollama loads on first use, and may have unloaded another model to do it)."""
+        record = self.window.inspector.record
+        if record is None or record.id is None or not record.is_local:
+            return
+        if record.source.value == "ollama":
+            self.window.tasks.spawn(self.memory_state(record.id), "reading loaded models")
+
     async def memory_state(self, model_id: int) -> None:
         inspector = self.window.inspector
         record = inspector.record

@@ -57,12 +57,19 @@ class SourceStatus:
                 f"Remote models still work.<br><small>{exc}</small>"
             )
             window.banner.setVisible(True)
+            self._mark_ollama(offline=True)
             return False
         self.ollama_ok = True
         self.ollama_version = info.version
+        self._mark_ollama(offline=False)
         window.banner.setVisible(False)
         window.status.set_ollama(True, f"Ollama {info.version} · {url}")
         return True
+
+    def _mark_ollama(self, *, offline: bool) -> None:
+        """Local Ollama models read as unavailable (tree and inspector) while it is down."""
+        self.window.browser.set_source_offline("ollama", offline)
+        self.window.inspector.set_source_offline("ollama", offline)
 
     def retry_ollama(self) -> None:
         self.window.status.set_ollama(False, "Ollama: checking…")

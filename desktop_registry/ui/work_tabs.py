@@ -17,10 +17,12 @@ if TYPE_CHECKING:
     from desktop_registry.ui.jobs_view import JobsPanel
     from desktop_registry.ui.main_window import MainWindow
 
-MAX_TITLE = 28  # characters of a chat's tab title; the whole title is its tooltip
+MAX_TITLE = 22  # characters of a chat's tab title; the whole title is its tooltip
 
 
 class WorkTabs(QTabWidget):
+    MIN_WIDTH = 420  # the fixed tabs and a chat's tab fit; no panel can force the area wider
+
     def __init__(self, window: MainWindow) -> None:
         super().__init__()
         self.window_ = window

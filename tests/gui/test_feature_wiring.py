@@ -11,6 +11,7 @@ from PySide6.QtCore import Qt
 from desktop_registry.domain import Kind, ModelRecord, Source
 from desktop_registry.services.library.hardware import HardwareProbe, HardwareProfile
 from desktop_registry.ui.experiment_dialog import ExperimentDialog
+from desktop_registry.ui.model_tree_badges import BADGES_ROLE
 from desktop_registry.ui.theme import BADGE
 from tests.gui.conftest import run, until
 
@@ -64,28 +65,36 @@ def leaves_named(model: Any, name: str) -> list[Any]:
 
 
 # ----- lineage in the tree ---------------------------------------------------------------
-def test_a_variant_shows_under_its_base_and_in_its_own_category(synced_window):
+def test_a_variant_shows_once_and_only_under_its_base(synced_window):
     window = synced_window
     variant = register_variant(window, "llama3.1:8b", "llama-cold")
     model, view = window.browser.model, window.browser.view
-    bases = leaves_named(model, "llama3.1:8b")
-    assert bases, "the base is in the tree"
-    for base in bases:  # under every category the base appears in
-        children = [model.entry_at(i).name for i in model_rows(model, base)]
-        assert children == ["llama-cold"]
-        assert view.isExpanded(base)  # base → variant is seen without a click
-    child = model.index(0, 0, bases[0])
-    assert model.data(model.index(0, 1, bases[0]), Qt.ItemDataRole.DisplayRole) == "local · variant"
+    (base,) = leaves_named(model, "llama3.1:8b")  # each model once, under its primary category
+    assert [model.entry_at(i).name for i in model_rows(model, base)] == ["llama-cold"]
+    assert view.isExpanded(base)  # base → variant is seen without a click
+    (child,) = leaves_named(model, "llama-cold")  # not also under an "MLflow" source
+    assert child.parent() == base
+    assert [s.key for s in model.root.children] == ["ollama"]
+    assert ("variant", "kind") in model.data(child, BADGES_ROLE)
     assert "variant of llama3.1:8b" in model.data(child, Qt.ItemDataRole.ToolTipRole)
-    # It still has its own place under its source and categories (once per category).
-    own = [i for i in leaves_named(model, "llama-cold") if i.parent() not in bases]
-    assert own and all(model.entry_at(i.parent()) is None for i in own)
     assert model.shown == 6
     # Picking the variant under its base opens it in the inspector.
     view.setCurrentIndex(child)
     assert window.inspector.title.text() == "llama-cold"
     assert "derived from" in window.inspector.fields["lineage"].text()
     assert window.browser.selected_id() == variant.id
+
+
+def test_the_variants_toggle_hides_and_shows_variants_under_their_bases(synced_window):
+    window = synced_window
+    register_variant(window, "llama3.1:8b", "llama-cold")
+    browser = window.browser
+    browser.variants_toggle.setChecked(False)
+    assert leaves_named(browser.model, "llama-cold") == []
+    assert browser.model.shown == 5
+    browser.variants_toggle.setChecked(True)
+    (child,) = leaves_named(browser.model, "llama-cold")
+    assert browser.model.entry_at(child.parent()).name == "llama3.1:8b"
 
 
 def test_filtering_for_a_variant_keeps_it_under_a_matching_base_only(synced_window, loop):

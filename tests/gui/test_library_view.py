@@ -120,3 +120,34 @@ def test_recommend_dialog_lists_models_that_fit(view) -> None:  # type: ignore[n
     assert dialog.table.item(0, 3).text() == "Runs fully on the GPU"
     assert "NVIDIA RTX 4070" in dialog.summary.text()
     dialog.close()
+
+
+def test_the_library_lists_every_row_when_one_rows_estimate_fails(view) -> None:  # type: ignore[no-untyped-def]
+    from desktop_registry.domain import Category, Kind, ModelRecord, Serving, Source
+
+    widget, _ = view
+    repository = widget.library.models  # the registry the library reads installed models from
+    repository.register(
+        ModelRecord(
+            name="trio",  # an ensemble: no weights of its own, so no size to estimate from
+            source=Source.MLFLOW,
+            serving=Serving.LOCAL,
+            kind=Kind.EXPERIMENTAL,
+            category=Category.GENERAL,
+            categories=[Category.GENERAL],
+            capabilities=["completion"],
+            description="majority vote over qwen2.5:7b, phi4-mini:3.8b, llama3.2:3b",
+            tags=["experiment", "ensemble"],
+        )
+    )
+    widget.search.setText("")
+    widget.refresh()
+    names = shown_names(widget)
+    assert "trio" in names and len(names) > 10  # the catalog rows are all still there
+    row = names.index("trio")
+    fit = widget.table_model.index(row, 4)
+    assert fit.data(Qt.ItemDataRole.DisplayRole) == "no estimate"
+    assert "Cannot estimate trio" in fit.data(Qt.ItemDataRole.ToolTipRole)
+    assert "1 without an estimate" in widget.status.text()
+    others = [widget.table_model.index(r, 4).data() for r in range(len(names)) if r != row]
+    assert any(text.startswith("●") for text in others)

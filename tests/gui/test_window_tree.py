@@ -8,6 +8,7 @@ from PySide6.QtCore import QSettings, Qt
 from PySide6.QtWidgets import QApplication
 
 from desktop_registry.config import Settings
+from desktop_registry.ui.model_tree_badges import BADGES_ROLE
 from tests.gui.conftest import until
 from tests.servers.ollama_emulator import OllamaEmulator, standard_models
 
@@ -21,23 +22,42 @@ def tree_names(window) -> set[str]:
     return names
 
 
-def test_sync_shows_models_under_every_category_they_have_with_counts(synced_window):
+def tree_rows(window) -> list[tuple[str, str]]:
+    """(category key, model name) for every model row, at any depth below a category."""
+    model = window.browser.model
+    rows, todo = (
+        [],
+        [(c.key, n) for s in model.root.children for c in s.children for n in c.children],
+    )
+    while todo:
+        category, node = todo.pop()
+        if node.entry is not None:
+            rows.append((category, node.entry.name))
+        todo.extend((category, child) for child in node.children)
+    return rows
+
+
+def test_sync_lists_each_model_once_under_its_primary_category_with_capability_badges(
+    synced_window,
+):
     model = synced_window.browser.model
     (source,) = model.root.children
     assert source.label == "Ollama (local)  (5)"
     assert model.counts() == {
         ("ollama", "embedding"): 1,
         ("ollama", "multimodal"): 1,
-        ("ollama", "function_calling"): 2,  # llama3.1 and qwen3 (tools)
-        ("ollama", "reasoning"): 1,  # qwen3 again (thinking)
+        ("ollama", "function_calling"): 1,  # llama3.1 (tools)
+        ("ollama", "reasoning"): 1,  # qwen3: thinking first, tools as a badge
         ("ollama", "general"): 1,
     }
+    names = [name for _category, name in tree_rows(synced_window)]
+    assert sorted(names) == sorted(set(names)) and len(names) == 5  # each model once
     labels = [c.label for c in source.children]
-    assert "Function calling  (2)" in labels
-    first_model = model.index(0, 0, model.index(0, 0, model.index(0, 0)))
-    assert (
-        model.data(model.index(0, 1, first_model.parent()), Qt.ItemDataRole.DisplayRole) == "local"
-    )
+    assert "Function calling  (1)" in labels
+    qwen = model.first_index_of(synced_window.ctx.models.find("qwen3:8b").id)
+    assert model.entry_at(qwen.parent()) is None and model.node(qwen.parent()).key == "reasoning"
+    assert ("tools", "capability") in qwen.data(BADGES_ROLE)
+    assert "also: Function calling" in qwen.data(Qt.ItemDataRole.ToolTipRole)
     assert "Ollama 0.12.6" in synced_window.status.ollama.text()
     assert synced_window.status.last_sync.text() != "Last sync: never"
     assert synced_window.home.title.text() == "5 models in your registry"
@@ -48,7 +68,7 @@ def test_typing_in_the_filter_narrows_the_tree(synced_window, qtbot, loop):
     qtbot.keyClicks(browser.filter_box, "qwen")
     until(loop, lambda: browser.model.shown == 1)
     assert tree_names(synced_window) == {"qwen3:8b"}
-    assert browser.model.counts() == {("ollama", "reasoning"): 1, ("ollama", "function_calling"): 1}
+    assert browser.model.counts() == {("ollama", "reasoning"): 1}
     browser.filter_box.setText("nomic-bert")  # the family, not the name
     until(loop, lambda: tree_names(synced_window) == {"nomic-embed-text:latest"})
     browser.filter_box.clear()
@@ -63,7 +83,7 @@ def test_selecting_a_model_fills_the_inspector(synced_window, loop, emulator):
     assert inspector.title.text() == "qwen3:8b"
     fields = {k: v.text() for k, v in inspector.fields.items()}
     assert fields["capabilities"] == "completion, tools, thinking"
-    assert fields["category"] == "Reasoning, Function calling  — reported by the server"
+    assert fields["category"] == "Reasoning, Function calling\nreported by the server"
     assert fields["parameters"].startswith("8.2B")
     assert fields["quantization"] == "Q4_K_M"
     assert fields["context"] == "40,960 tokens"

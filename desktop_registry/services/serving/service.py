@@ -15,6 +15,7 @@ from desktop_registry.domain.chat import ChatChunk, ChatMessage, ChatUsage
 from desktop_registry.domain.models import utcnow
 from desktop_registry.domain.rate_limits import RateLimitSnapshot
 from desktop_registry.errors import RegistryError, UserInputError
+from desktop_registry.services.events import EventHub, Topic
 from desktop_registry.sources.openai_compatible import ModelUnavailableError
 from desktop_registry.storage.repository import ModelRepository
 
@@ -54,8 +55,14 @@ class ServingService:
     OpenAI-compatible endpoints register one backend each, keyed by (source, endpoint name).
     """
 
-    def __init__(self, repository: ModelRepository, backends: Mapping[Source, ChatBackend]) -> None:
+    def __init__(
+        self,
+        repository: ModelRepository,
+        backends: Mapping[Source, ChatBackend],
+        events: EventHub | None = None,
+    ) -> None:
         self.repository = repository
+        self.events = events  # told when a model has served (it may be loaded in memory now)
         self.backends = dict(backends)
         self.provider_backends: dict[tuple[Source, str], ChatBackend] = {}
         self._in_flight: dict[int, int] = {}
@@ -241,6 +248,8 @@ class ServingService:
             fields["failed_requests"] = int(current.get("failed_requests") or 0) + 1
             fields["last_error"] = str(error)
         self.repository.set_serving_status(record.id, **fields)
+        if self.events is not None:
+            self.events.publish(Topic.MODEL_SERVED, record.id)
         # Listed is not callable: a remote model becomes available once it has answered,
         # and unavailable when its source refuses this account.
         if error is None and record.status is ModelStatus.LISTED:

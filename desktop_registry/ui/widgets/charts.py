@@ -10,12 +10,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import pyqtgraph as pg
-from PySide6.QtCore import QPointF, Qt
+from PySide6.QtCore import QEvent, QPointF, Qt
 from PySide6.QtGui import QColor, QFont, QPalette
 from PySide6.QtWidgets import QWidget
 
 from desktop_registry.services.evaluation.metric_comparison import HistoryPoint, pareto_front
 from desktop_registry.services.evaluation.summary import percentile
+from desktop_registry.ui.metric_format import format_metric, metric_label, metric_unit, scaled
 
 COLORS = ["#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#9c755f"]
 
@@ -25,28 +26,55 @@ def _fmt(value: float) -> str:
 
 
 class Chart(pg.PlotWidget):  # type: ignore[misc]
-    """A plot with a theme-matching background, a hover label and PNG export."""
+    """A plot in the theme's colours (redrawn when the theme changes), a hover label, PNG export.
+
+    Axes show plain numbers with the unit in their label: pyqtgraph's automatic SI scaling would
+    write a score of 0.2 as 200 with "(x0.001)" beside the axis.
+    """
 
     def __init__(self, title: str, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self.title = title
+        self.hover_text = ""
+        self._last: tuple[object, ...] | None = None  # the last show_* call, replayed on restyle
+        self._hover = pg.TextItem(anchor=(0, 1))
+        self._hover.setZValue(100)
+        self.empty_label = pg.TextItem("", anchor=(0.5, 0.5))
+        self.showGrid(x=False, y=True, alpha=0.25)
+        self.setMenuEnabled(False)
+        for axis in ("left", "bottom"):
+            self.getAxis(axis).enableAutoSIPrefix(False)
+        self._style()
+        self.scene().sigMouseMoved.connect(self._mouse_moved)
+
+    def _style(self) -> None:
         palette = self.palette()
         self.setBackground(palette.color(QPalette.ColorRole.Base))
         self.text_color = palette.color(QPalette.ColorRole.Text)
-        self.setTitle(title, color=self.text_color.name(), size="11pt")
+        self.setTitle(self.title, color=self.text_color.name(), size="11pt")
         for axis in ("left", "bottom"):
             self.getAxis(axis).setTextPen(self.text_color)
             self.getAxis(axis).setPen(self.text_color)
-        self.showGrid(x=False, y=True, alpha=0.25)
-        self.setMenuEnabled(False)
-        self.hover_text = ""
-        self._hover = pg.TextItem(
-            color=self.text_color,
-            anchor=(0, 1),
-            fill=pg.mkBrush(palette.color(QPalette.ColorRole.ToolTipBase)),
-        )
-        self._hover.setZValue(100)
-        self.scene().sigMouseMoved.connect(self._mouse_moved)
-        self.empty_label = pg.TextItem("", color=self.text_color, anchor=(0.5, 0.5))
+            label = self.getAxis(axis).labelText
+            if label:
+                self.setLabel(axis, label, color=self.text_color.name())
+        self._hover.setColor(self.text_color)
+        self._hover.fill = pg.mkBrush(palette.color(QPalette.ColorRole.ToolTipBase))
+        self.empty_label.setColor(self.text_color)
+
+    def changeEvent(self, event: QEvent) -> None:
+        super().changeEvent(event)
+        ready = "text_color" in self.__dict__  # (Qt sends events while pyqtgraph builds it)
+        if ready and event.type() == QEvent.Type.PaletteChange:  # light ↔ dark: new colours
+            self._style()
+            self.replay()
+
+    def replay(self) -> None:
+        """Draw the last data again (after a theme change)."""
+
+    def set_title(self, title: str) -> None:
+        self.title = title
+        self.setTitle(title, color=self.text_color.name(), size="11pt")
 
     # ----- hover ----------------------------------------------------------------------------
     def describe(self, x: float, y: float) -> str:
@@ -108,22 +136,24 @@ class BarChart(Chart):
         self, metric: str, models: Sequence[str], values: Sequence[float | None]
     ) -> None:
         self.reset()
+        self._last = (metric, list(models), list(values))
         self.metric, self.models, self.values = metric, list(models), list(values)
-        self.setTitle(f"{metric} by model", color=self.text_color.name(), size="11pt")
+        self.set_title(f"{metric_label(metric)} by model")
+        unit = metric_unit(metric)
+        self.setLabel("left", unit, color=self.text_color.name())
         if not any(v is not None for v in values):
-            self.reset(f"No {metric} figures yet: run a benchmark or a suite.")
+            self.reset(f"No {metric_label(metric)} figures yet: run a benchmark or a suite.")
             return
-        heights = [v or 0.0 for v in values]
+        heights = [scaled(metric, v or 0.0) for v in values]
         brushes = [pg.mkBrush(COLORS[i % len(COLORS)]) for i in range(len(values))]
         self.addItem(
             pg.BarGraphItem(x=list(range(len(values))), height=heights, width=0.6, brushes=brushes)
         )
         top = max(heights) or 1.0
         for i, value in enumerate(values):
-            label = pg.TextItem(
-                "–" if value is None else _fmt(value), color=self.text_color, anchor=(0.5, 1)
-            )
-            label.setPos(i, (value or 0.0) + top * 0.02)
+            text = "–" if value is None else format_metric(metric, value)
+            label = pg.TextItem(text, color=self.text_color, anchor=(0.5, 1))
+            label.setPos(i, heights[i] + top * 0.02)
             self.addItem(label)
         self.set_ticks(models)
         self.setXRange(-0.6, len(values) - 0.4, padding=0)
@@ -132,8 +162,14 @@ class BarChart(Chart):
     def describe(self, x: float, y: float) -> str:
         i = round(x)
         if 0 <= i < len(self.models) and abs(x - i) <= 0.3 and self.values[i] is not None:
-            return f"{self.models[i]}\n{self.metric} = {_fmt(self.values[i] or 0.0)}"
+            value = format_metric(self.metric, self.values[i] or 0.0)
+            return f"{self.models[i]}\n{metric_label(self.metric)} = {value}"
         return ""
+
+    def replay(self) -> None:
+        if self._last is not None:
+            metric, models, values = self._last
+            self.show_metric(metric, models, values)  # type: ignore[arg-type]
 
 
 class DistributionChart(Chart):
@@ -145,8 +181,10 @@ class DistributionChart(Chart):
 
     def show_samples(self, samples: dict[str, list[float]]) -> None:
         self.reset()
+        self._last = (samples,)
         self.stats = []
         models = list(samples)
+        self.setLabel("left", "ms", color=self.text_color.name())
         if not any(samples.values()):
             self.reset("No latency samples yet: run a benchmark or a suite.")
             return
@@ -179,6 +217,10 @@ class DistributionChart(Chart):
         self.set_ticks(models)
         self.setXRange(-0.6, len(models) - 0.4, padding=0)
 
+    def replay(self) -> None:
+        if self._last is not None:
+            self.show_samples(self._last[0])  # type: ignore[arg-type]
+
     def describe(self, x: float, y: float) -> str:
         i = round(x)
         for index, (model, q) in enumerate(self.stats):
@@ -196,18 +238,23 @@ class ScatterChart(Chart):
         super().__init__("Score vs latency", parent)
         self.points: list[tuple[str, float, float]] = []
         self.front: list[str] = []
-        self.setLabel("bottom", "latency (ms)", color=self.text_color.name())
+        self.score_name = "score"
+        self.setLabel("bottom", "Latency (median), ms", color=self.text_color.name())
 
     def show_points(
         self, points: Sequence[tuple[str, float, float]], score_name: str = "score"
     ) -> None:
         self.reset()
-        self.points = list(points)
-        self.setLabel("left", score_name, color=self.text_color.name())
+        self._last = (list(points), score_name)
+        self.points, self.score_name = list(points), score_name
+        unit = metric_unit(score_name)
+        left = metric_label(score_name) + (f", {unit}" if unit else "")
+        self.setLabel("left", left, color=self.text_color.name())
         if not points:
             self.reset("Needs a score and a latency per model: run a suite.")
             self.front = []
             return
+        points = [(n, x, scaled(score_name, y)) for n, x, y in points]  # drawn in its unit
         front = pareto_front([(x, y) for _, x, y in points])
         self.front = [points[i][0] for i in front]
         if len(front) > 1:
@@ -243,13 +290,19 @@ class ScatterChart(Chart):
         view = self.plotItem.vb.viewRange()
         sx = (view[0][1] - view[0][0]) or 1.0
         sy = (view[1][1] - view[1][0]) or 1.0
-        name, px, py = min(
-            self.points, key=lambda p: ((p[1] - x) / sx) ** 2 + ((p[2] - y) / sy) ** 2
-        )
+        drawn = [(n, px, scaled(self.score_name, py)) for n, px, py in self.points]
+        name, px, py = min(drawn, key=lambda p: ((p[1] - x) / sx) ** 2 + ((p[2] - y) / sy) ** 2)
         if ((px - x) / sx) ** 2 + ((py - y) / sy) ** 2 > 0.004:
             return ""
         tag = " (Pareto front)" if name in self.front else ""
-        return f"{name}{tag}\nlatency {_fmt(px)} ms, score {_fmt(py)}"
+        raw = next(p[2] for p in self.points if p[0] == name)
+        score = format_metric(self.score_name, raw)
+        return f"{name}{tag}\nlatency {_fmt(px)} ms, {metric_label(self.score_name)} {score}"
+
+    def replay(self) -> None:
+        if self._last is not None:
+            points, score_name = self._last
+            self.show_points(points, score_name)  # type: ignore[arg-type]
 
 
 class HistoryChart(Chart):
@@ -259,12 +312,17 @@ class HistoryChart(Chart):
         super().__init__("History across versions", parent)
         self.series: dict[str, list[HistoryPoint]] = {}
         self.labels: list[str] = []
+        self.metric = ""
         self.addLegend(labelTextColor=self.text_color)
 
     def show_history(self, metric: str, series: dict[str, list[HistoryPoint]]) -> None:
         self.reset()
+        self._last = (metric, series)
+        self.metric = metric
         self.series = {k: v for k, v in series.items() if v}
-        self.setTitle(f"{metric} across versions", color=self.text_color.name(), size="11pt")
+        self.set_title(f"{metric_label(metric)} across versions")
+        unit = metric_unit(metric)
+        self.setLabel("left", unit, color=self.text_color.name())
         labels: list[str] = []
         for points in self.series.values():
             for p in points:
@@ -272,39 +330,45 @@ class HistoryChart(Chart):
                     labels.append(p.label)
         self.labels = labels
         if not self.series:
-            self.reset(f"No {metric} history yet: benchmark a slot's versions.")
+            self.reset(f"No {metric_label(metric)} history yet: benchmark a slot's versions.")
             return
+        many = len(self.series) > 1
+        width = 0.5 / len(self.series)
         for i, (name, points) in enumerate(self.series.items()):
             color = COLORS[i % len(COLORS)]
-            xs = [labels.index(p.label) for p in points]
+            # Series that share a version ("latest") sit side by side, not on one spot.
+            shift = (i - (len(self.series) - 1) / 2) * width if many else 0.0
+            xs = [labels.index(p.label) + shift for p in points]
+            ys = [scaled(metric, p.value) for p in points]
             self.plot(
-                xs,
-                [p.value for p in points],
-                pen=pg.mkPen(color, width=2),
-                symbol="o",
-                symbolBrush=color,
-                symbolSize=9,
-                name=name,
-            )
-            for x, p in zip(xs, points, strict=True):
-                label = pg.TextItem(
-                    f"{_fmt(p.value)}\n{p.model}", color=self.text_color, anchor=(0.5, 1.1)
-                )
+                xs, ys, pen=pg.mkPen(color, width=2), symbol="o", symbolBrush=color,
+                symbolSize=9, name=name,
+            )  # fmt: skip
+            if many:
+                continue  # values for several series are in the hover and the legend
+            for x, y, p in zip(xs, ys, points, strict=True):
+                text = f"{format_metric(metric, p.value)}\n{p.model}"
+                label = pg.TextItem(text, color=self.text_color, anchor=(0.5, 1.1))
                 label.setFont(QFont(label.textItem.font().family(), 8))
-                label.setPos(x, p.value)
+                label.setPos(x, y)
                 self.addItem(label)
         self.set_ticks(labels)
-        values = [p.value for pts in self.series.values() for p in pts]
+        values = [scaled(metric, p.value) for pts in self.series.values() for p in pts]
         span = (max(values) - min(values)) or abs(max(values)) or 1.0
         self.setXRange(-0.5, len(labels) - 0.5, padding=0)
-        self.setYRange(min(values) - span * 0.2, max(values) + span * 0.35, padding=0)
+        self.setYRange(min(min(values) - span * 0.2, 0), max(values) + span * 0.35, padding=0)
+
+    def replay(self) -> None:
+        if self._last is not None:
+            metric, series = self._last
+            self.show_history(metric, series)  # type: ignore[arg-type]
 
     def describe(self, x: float, y: float) -> str:
         i = round(x)
         if not 0 <= i < len(self.labels) or abs(x - i) > 0.3:
             return ""
         lines = [
-            f"{name} {p.label}: {_fmt(p.value)} ({p.model})"
+            f"{name} {p.label}: {format_metric(self.metric, p.value)} ({p.model})"
             for name, points in self.series.items()
             for p in points
             if p.label == self.labels[i]
