@@ -87,8 +87,8 @@ class OptimizationPanel(QWidget):
         self.cancel_button = QPushButton("Cancel")
         self.resume_button = QPushButton("Resume")
         self.start_button.clicked.connect(self.start)
-        self.pause_button.clicked.connect(lambda: self.stop(pause=True))
-        self.cancel_button.clicked.connect(lambda: self.stop(pause=False))
+        self.pause_button.clicked.connect(lambda: self.stop_study(pause=True))
+        self.cancel_button.clicked.connect(lambda: self.stop_study(pause=False))
         self.resume_button.clicked.connect(self.resume)
         self.progress = QLabel("No study open.")
         self.progress.setObjectName("sectionTitle")
@@ -288,7 +288,7 @@ class OptimizationPanel(QWidget):
         self.progress.setText(f"{done} trials finished.")
         self._refresh_buttons()
 
-    def stop(self, *, pause: bool) -> None:
+    def stop_study(self, *, pause: bool) -> None:
         """Both end the job now; the running trial is failed and asked again on a resume, every
         finished trial stays. Pause keeps Resume ready; Cancel closes the study for now (it can
         be reopened from Past studies)."""

@@ -47,5 +47,5 @@ PANELS: list[tuple[str, PanelFactory]] = [
     ("Library", library_panel),
     ("Slots", slots_panel),
     ("Compare", compare_panel),
-    ("Optimization", optimization_panel),
+    ("Optimize", optimization_panel),
 ]

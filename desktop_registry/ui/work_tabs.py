@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from desktop_registry.ui.jobs_view import JobsPanel
     from desktop_registry.ui.main_window import MainWindow
 
-MAX_TITLE = 22  # characters of a chat's tab title; the whole title is its tooltip
+MAX_TITLE = 19  # characters of a chat's tab title; the whole title is its tooltip
 
 
 class WorkTabs(QTabWidget):
@@ -58,7 +58,8 @@ class WorkTabs(QTabWidget):
 
     def set_title(self, widget: QWidget, title: str) -> None:
         index = self.indexOf(widget)
-        short = title if len(title) <= MAX_TITLE else title[: MAX_TITLE - 1].rstrip() + "…"
+        short = _short_title(title)
+        short = short if len(short) <= MAX_TITLE else short[: MAX_TITLE - 1].rstrip() + "…"
         self.setTabText(index, short)
         self.setTabToolTip(index, title if short != title else "")
 
@@ -125,3 +126,12 @@ class WorkTabs(QTabWidget):
         self._panels = {(i - 1 if i > index else i): t for i, t in self._panels.items()}
         if widget is not None:
             widget.deleteLater()
+
+
+def _short_title(title: str) -> str:
+    """'Chat · hf.co/bartowski/Qwen2.5-Coder-7B' → 'Chat · Qwen2.5-Coder-7B': the model's own name
+    is what tells tabs apart; its registry path is in the tooltip."""
+    kind, sep, name = title.partition(" · ")
+    if not sep or "/" not in name:
+        return title
+    return f"{kind}{sep}{name.rstrip('/').rsplit('/', 1)[-1]}"

@@ -102,7 +102,7 @@ def start(view: Any, loop: Any, *, strategy: str = "random", trials: int = 6) ->
 def test_optimization_is_a_registered_panel(view):
     from desktop_registry.ui.optimization_panel import OptimizationPanel
 
-    widget = dict(panels.PANELS)["Optimization"](view.ctx, None)
+    widget = dict(panels.PANELS)["Optimize"](view.ctx, None)
     assert isinstance(widget, OptimizationPanel)
     widget.stop_following()
     widget.deleteLater()
