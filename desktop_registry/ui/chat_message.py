@@ -111,7 +111,7 @@ class MessageView(QFrame):
             self.content += content
         if (content or thinking) and not self._render_pending:
             self._render_pending = True
-            QTimer.singleShot(FRAME_MS, self._render)
+            QTimer.singleShot(FRAME_MS, self, self._render)
 
     def _render(self) -> None:
         if not self._render_pending:
@@ -156,7 +156,8 @@ class MessageView(QFrame):
         if name == "copy":
             QGuiApplication.clipboard().setText(self.content)
             self.buttons["copy"].setText("Copied")
-            QTimer.singleShot(1500, lambda: self.buttons["copy"].setText("Copy"))
+            button = self.buttons["copy"]
+            QTimer.singleShot(1500, button, lambda: button.setText("Copy"))
         elif name == "edit":
             self.start_edit()
         else:
