@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from desktop_registry.services.optimization.service import OptimizationService
     from desktop_registry.services.registry.browse import RegistryBrowser
     from desktop_registry.services.registry.local_models import LocalModels
-    from desktop_registry.services.serving.conversations import ConversationService
+    from desktop_registry.services.serving.conversations import ChatPresets, ConversationService
     from desktop_registry.services.serving.service import ServingService
     from desktop_registry.services.settings.store import SettingsStore
     from desktop_registry.services.sync.all_sources import SyncAll
@@ -346,6 +346,11 @@ class AppContext:
         from desktop_registry.storage.job_repository import ConversationRepository
 
         return ConversationService(ConversationRepository(self.db))
+
+    def chat_presets(self) -> ChatPresets:
+        from desktop_registry.services.serving.conversations import ChatPresets
+
+        return ChatPresets(self.settings_store())
 
     # ----- model library, hardware fit, recommendations ------------------------------------
     def library(self) -> LibraryService:

@@ -136,6 +136,14 @@ class Settings(BaseSettings):
     # sqlite:///<data dir>/mlflow.db beside the registry.
     mlflow_tracking_uri: str | None = Field(default=None, description="MLflow tracking URI")
     theme: Literal["system", "light", "dark"] = Field(default="system", description="Window theme")
+    chat_enter_sends: bool = Field(
+        default=True,
+        description="Enter sends a chat message (Shift+Enter: new line); off: Ctrl+Enter",
+    )
+    # Named chat presets: {"Terse": {"system": "Be brief.", "options": {"temperature": 0.2}}}.
+    chat_presets: dict[str, dict[str, Any]] = Field(
+        default_factory=dict, description="Chat presets (system prompt and options by name)"
+    )
 
     @classmethod
     def settings_customise_sources(

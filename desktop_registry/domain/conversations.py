@@ -30,3 +30,11 @@ class Conversation(BaseModel):
     messages: list[SavedMessage] = Field(default_factory=list)
     created_at: datetime | None = None
     updated_at: datetime | None = None
+
+
+class ChatPreset(BaseModel):
+    """A system prompt and options saved by name, to start a chat the same way again."""
+
+    name: str
+    system: str = ""
+    options: dict[str, Any] = Field(default_factory=dict)

@@ -5,10 +5,12 @@ Every write is one short transaction; nothing here runs a job or knows what a ki
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Table, delete, insert, select, update
+from sqlalchemy import Table, Text, delete, insert, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import RowMapping
 
 from desktop_registry.domain.conversations import Conversation, SavedMessage
@@ -24,6 +26,12 @@ MAX_LOG_LINES = 500  # a job's log keeps its newest lines; older ones are summar
 
 Jobs = list[JobRecord]
 Conversations = list[Conversation]
+
+
+def _like(text: str) -> str:
+    """A LIKE pattern matching `text` anywhere, its own % and _ taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
 
 
 def _job(row: Mapping[str, Any] | RowMapping) -> JobRecord:
@@ -209,6 +217,49 @@ class ConversationRepository:
                 )
                 for r in conn.execute(query)
             ]
+
+    def search(self, text: str, limit: int = 200) -> Conversations:
+        """Newest first, those whose title or any message holds `text` (any case), without
+        their messages."""
+        # Messages are stored as JSON text: look for the needle as JSON writes it (non-ASCII
+        # letters and quotes escaped), the title as typed.
+        in_title, in_json = _like(text), _like(json.dumps(text)[1:-1])
+        query = (
+            select(
+                CONVERSATIONS.c.id,
+                CONVERSATIONS.c.title,
+                CONVERSATIONS.c.models,
+                CONVERSATIONS.c.created_at,
+                CONVERSATIONS.c.updated_at,
+            )
+            .where(
+                CONVERSATIONS.c.title.ilike(in_title, escape="\\")
+                | sql_cast(CONVERSATIONS.c.messages, Text).ilike(in_json, escape="\\")
+            )
+            .order_by(CONVERSATIONS.c.updated_at.desc())
+            .limit(limit)
+        )
+        with self.db.reading() as conn:
+            return [
+                Conversation(
+                    id=r.id,
+                    title=r.title,
+                    models=r.models or [],
+                    created_at=r.created_at,
+                    updated_at=r.updated_at,
+                )
+                for r in conn.execute(query)
+            ]
+
+    def rename(self, conversation_id: int, title: str) -> None:
+        with self.db.transaction() as conn:
+            done = conn.execute(
+                update(CONVERSATIONS)
+                .where(CONVERSATIONS.c.id == conversation_id)
+                .values(title=title, updated_at=utcnow())
+            )
+            if done.rowcount == 0:
+                raise NotFoundError(f"No saved conversation with id {conversation_id}.")
 
     def delete(self, conversation_id: int) -> None:
         with self.db.transaction() as conn:

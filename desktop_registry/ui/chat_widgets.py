@@ -1,4 +1,4 @@
-"""Pieces of the chat pane: a message bubble, a streaming transcript column, options, model picker.
+"""Pieces of the chat pane: a streaming transcript column and the model picker.
 
 Streams through ServingService only; never blocks the loop and never drops a partial reply.
 """
@@ -8,22 +8,14 @@ from __future__ import annotations
 import asyncio
 import base64
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
-    QCheckBox,
     QComboBox,
     QCompleter,
-    QDoubleSpinBox,
-    QFormLayout,
-    QFrame,
     QLabel,
-    QPlainTextEdit,
     QScrollArea,
-    QSizePolicy,
-    QSpinBox,
-    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -32,12 +24,24 @@ from desktop_registry.domain.chat import ChatMessage, ChatUsage
 from desktop_registry.domain.conversations import SavedMessage
 from desktop_registry.domain.entries import ModelEntry
 from desktop_registry.errors import RegistryError
+from desktop_registry.ui.chat_message import MessageView
+from desktop_registry.ui.chat_options_drawer import ChatOptions
+
+__all__ = ["ChatColumn", "ChatOptions", "MessageView", "ModelPicker", "read_image", "usage_text"]
 
 if TYPE_CHECKING:
     from desktop_registry.services.serving.service import ServingService
 
 
-def usage_text(usage: ChatUsage | None) -> str:
+def context_used(usage: ChatUsage | None) -> int | None:
+    """Tokens the model holds after a reply: the prompt it read plus what it wrote."""
+    if usage is None or usage.prompt_tokens is None:
+        return None
+    return usage.prompt_tokens + (usage.completion_tokens or 0)
+
+
+def usage_text(usage: ChatUsage | None, context_limit: int | None = None) -> str:
+    """A reply's figures, as LM Studio shows them: tokens, TTFT, tokens/s, context used."""
     if usage is None:
         return ""
     parts = []
@@ -51,92 +55,31 @@ def usage_text(usage: ChatUsage | None) -> str:
         parts.append(f"{usage.tokens_per_s:.1f} tok/s")
     if usage.wall_s is not None:
         parts.append(f"{usage.wall_s:.2f} s")
+    used = context_used(usage)
+    if used is not None and context_limit:
+        parts.append(f"context {used:,} of {context_limit:,} ({used / context_limit:.0%})")
     return " · ".join(parts)
 
 
-class MessageView(QFrame):
-    """One message: who, collapsible thinking, the text, and figures or an error under it."""
-
-    def __init__(self, role: str, title: str = "") -> None:
-        super().__init__()
-        self.role = role
-        self.setObjectName("bubble_user" if role == "user" else "bubble_assistant")
-        # Minimum, not Maximum: a wrapped label needs its height-for-width, or text is clipped.
-        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Minimum)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(10, 6, 10, 6)
-        self.who = QLabel(title or ("You" if role == "user" else "Assistant"))
-        self.who.setObjectName("muted")
-        layout.addWidget(self.who)
-        self.thinking_toggle = QToolButton()
-        self.thinking_toggle.setText("Thinking")
-        self.thinking_toggle.setCheckable(True)
-        self.thinking_toggle.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-        self.thinking_toggle.setArrowType(Qt.ArrowType.RightArrow)
-        self.thinking_toggle.setStyleSheet("QToolButton { border: none; }")
-        self.thinking_toggle.setVisible(False)
-        self.thinking = QLabel()
-        self.thinking.setObjectName("muted")
-        self.thinking.setWordWrap(True)
-        self.thinking.setVisible(False)
-        self.thinking.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.thinking_toggle.toggled.connect(self._toggle_thinking)
-        layout.addWidget(self.thinking_toggle)
-        layout.addWidget(self.thinking)
-        self.text = QLabel()
-        self.text.setWordWrap(True)
-        self.text.setTextFormat(Qt.TextFormat.PlainText)
-        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.text)
-        self.footer = QLabel()
-        self.footer.setObjectName("stats")
-        self.footer.setWordWrap(True)
-        self.footer.setVisible(False)
-        layout.addWidget(self.footer)
-        self.content = ""
-        self.thinking_text = ""
-
-    def _toggle_thinking(self, opened: bool) -> None:
-        self.thinking.setVisible(opened)
-        self.thinking_toggle.setArrowType(
-            Qt.ArrowType.DownArrow if opened else Qt.ArrowType.RightArrow
-        )
-
-    def append(self, content: str = "", thinking: str = "") -> None:
-        if thinking:
-            self.thinking_text += thinking
-            self.thinking.setText(self.thinking_text)
-            self.thinking_toggle.setVisible(True)
-        if content:
-            self.content += content
-            self.text.setText(self.content)
-
-    def mark_earlier(self) -> None:
-        """Context from before its column joined a comparison: greyed, with a dashed outline."""
-        self.setObjectName("bubble_earlier")
-        self.setStyleSheet(
-            "QFrame#bubble_earlier { border: 1px dashed palette(mid); border-radius: 6px; }"
-        )
-        self.text.setObjectName("muted")
-
-    def set_footer(self, text: str, *, error: bool = False) -> None:
-        self.footer.setObjectName("error" if error else "stats")
-        self.footer.style().unpolish(self.footer)
-        self.footer.style().polish(self.footer)
-        self.footer.setText(text)
-        self.footer.setVisible(bool(text))
-
-
 class ChatColumn(QWidget):
-    """A transcript for one model that streams replies into itself."""
+    """A transcript for one model that streams replies into itself.
 
-    def __init__(self, title: str = "") -> None:
+    `history[i]` is shown by `views[i]`; notes between them are not messages. With
+    actions=True each bubble offers regenerate, edit, branch and delete (`message_action`)."""
+
+    message_action = Signal(str, int)  # action name, index in history
+    message_edited = Signal(int, str)  # index of an edited user message, its new text
+
+    def __init__(self, title: str = "", *, actions: bool = False) -> None:
         super().__init__()
         self.model_name = ""
+        self.actions = actions
         self.history: list[SavedMessage] = []
+        self.views: list[MessageView] = []
         self.inherited = 0  # leading history messages copied from another column (compare mode)
         self.current: MessageView | None = None
         self.streaming = False
+        self.context_limit: int | None = None  # num_ctx in effect, for the footer's "context"
         self.header = QLabel(title)
         self.header.setObjectName("sectionTitle")
         self.header.setVisible(bool(title))
@@ -153,10 +96,21 @@ class ChatColumn(QWidget):
         self._scroll_pending = False
 
     def add_view(self, role: str, title: str = "") -> MessageView:
-        view = MessageView(role, title)
+        view = MessageView(role, title, actions=self.actions)
+        view.action.connect(lambda name, v=view: self._on_action(name, v))
+        view.edited.connect(lambda text, v=view: self._on_edited(text, v))
         self.messages.insertWidget(self.messages.count() - 1, view)
+        self.views.append(view)
         self._scroll_later()
         return view
+
+    def _on_action(self, name: str, view: MessageView) -> None:
+        if view in self.views and not self.streaming:
+            self.message_action.emit(name, self.views.index(view))
+
+    def _on_edited(self, text: str, view: MessageView) -> None:
+        if view in self.views and not self.streaming:
+            self.message_edited.emit(self.views.index(view), text)
 
     def _scroll_later(self) -> None:
         # Coalesce: one scroll per event-loop turn, however many chunks arrived.
@@ -171,11 +125,11 @@ class ChatColumn(QWidget):
 
     def show_saved(self, message: SavedMessage) -> None:
         view = self.add_view(message.role, message.model if message.role == "assistant" else "")
-        view.append(message.content, message.thinking)
+        view.set_text(message.content, message.thinking)
         if message.error:
             view.set_footer(message.error, error=True)
         else:
-            view.set_footer(usage_text(message.usage))
+            view.set_footer(usage_text(message.usage, self.context_limit))
         if message.images:
             view.set_footer(f"{len(message.images)} image(s) attached")
         self.history.append(message)
@@ -190,7 +144,7 @@ class ChatColumn(QWidget):
             title = "You · earlier" if message.role == "user" else f"{message.model} · earlier"
             view = self.add_view(message.role, title)
             view.mark_earlier()
-            view.append(message.content)
+            view.set_text(message.content)
             if message.error:
                 view.set_footer(message.error)
             self.history.append(message)
@@ -206,10 +160,27 @@ class ChatColumn(QWidget):
     def add_user(self, text: str, images: list[str]) -> SavedMessage:
         message = SavedMessage(role="user", content=text, images=images)
         view = self.add_view("user")
-        view.append(text)
+        view.set_text(text)
         if images:
             view.set_footer(f"{len(images)} image(s) attached")
         self.history.append(message)
+        return message
+
+    def truncate(self, index: int) -> list[SavedMessage]:
+        """Drop messages `index` and after (regenerate, resend); returns what was dropped."""
+        dropped = self.history[index:]
+        del self.history[index:]
+        for view in self.views[index:]:
+            self.messages.removeWidget(view)
+            view.deleteLater()
+        del self.views[index:]
+        return dropped
+
+    def remove(self, index: int) -> SavedMessage:
+        message = self.history.pop(index)
+        view = self.views.pop(index)
+        self.messages.removeWidget(view)
+        view.deleteLater()
         return message
 
     def chat_messages(self, system: str) -> list[ChatMessage]:
@@ -230,6 +201,7 @@ class ChatColumn(QWidget):
     ) -> SavedMessage:
         """Stream one reply into a new bubble; returns it (partial when stopped or cut off)."""
         view = self.add_view("assistant", model)
+        view.set_streaming(True)
         self.current = view
         self.streaming = True
         usage: ChatUsage | None = None
@@ -241,7 +213,7 @@ class ChatColumn(QWidget):
                     self._scroll_later()
                 if chunk.done:
                     usage = chunk.usage
-            view.set_footer(usage_text(usage))
+            view.set_footer(usage_text(usage, self.context_limit))
         except asyncio.CancelledError:
             error = "Stopped. The partial reply is kept."
             view.set_footer(error, error=True)
@@ -249,6 +221,9 @@ class ChatColumn(QWidget):
             error = str(exc)
             view.set_footer(error, error=True)
         finally:
+            view.finish()
+            view.set_streaming(False)
+            self._scroll_later()
             self.streaming = False
             self.current = None
         saved = SavedMessage(
@@ -264,67 +239,12 @@ class ChatColumn(QWidget):
 
     def clear(self) -> None:
         self.history.clear()
+        self.views.clear()
         self.inherited = 0
         while self.messages.count() > 1:
             item = self.messages.takeAt(0)
             if item is not None and (widget := item.widget()) is not None:
                 widget.deleteLater()
-
-
-class ChatOptions(QWidget):
-    """Per-chat options: temperature, top_p, num_ctx, seed, system prompt, thinking."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        form = QFormLayout(self)
-        self.temperature = QDoubleSpinBox()
-        self.temperature.setRange(-0.1, 2.0)
-        self.temperature.setSingleStep(0.1)
-        self.temperature.setSpecialValueText("model default")
-        self.temperature.setValue(-0.1)
-        self.top_p = QDoubleSpinBox()
-        self.top_p.setRange(-0.05, 1.0)
-        self.top_p.setSingleStep(0.05)
-        self.top_p.setSpecialValueText("model default")
-        self.top_p.setValue(-0.05)
-        self.num_ctx = QSpinBox()
-        self.num_ctx.setRange(0, 1_048_576)
-        self.num_ctx.setSingleStep(1024)
-        self.num_ctx.setSpecialValueText("model default")
-        self.seed = QSpinBox()
-        self.seed.setRange(-1, 2_147_483_647)
-        self.seed.setSpecialValueText("random")
-        self.seed.setValue(-1)
-        self.think = QCheckBox("Show thinking (reasoning models)")
-        self.think.setChecked(True)
-        self.system = QPlainTextEdit()
-        self.system.setPlaceholderText("System prompt (optional)")
-        self.system.setMaximumHeight(90)
-        form.addRow("Temperature", self.temperature)
-        form.addRow("top_p", self.top_p)
-        form.addRow("Context (num_ctx)", self.num_ctx)
-        form.addRow("Seed", self.seed)
-        form.addRow(self.think)
-        form.addRow("System", self.system)
-
-    def values(self) -> dict[str, float]:
-        out: dict[str, float] = {}
-        if self.temperature.value() >= 0:
-            out["temperature"] = round(self.temperature.value(), 2)
-        if self.top_p.value() >= 0:
-            out["top_p"] = round(self.top_p.value(), 2)
-        if self.num_ctx.value() > 0:
-            out["num_ctx"] = self.num_ctx.value()
-        if self.seed.value() >= 0:
-            out["seed"] = self.seed.value()
-        return out
-
-    def set_values(self, options: dict[str, Any], system: str) -> None:
-        self.temperature.setValue(float(options.get("temperature", -0.1)))
-        self.top_p.setValue(float(options.get("top_p", -0.05)))
-        self.num_ctx.setValue(int(options.get("num_ctx", 0)))
-        self.seed.setValue(int(options.get("seed", -1)))
-        self.system.setPlainText(system)
 
 
 class ModelPicker(QComboBox):

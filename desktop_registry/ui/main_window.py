@@ -17,7 +17,6 @@ from PySide6.QtCore import QSettings, Qt, QTimer
 from PySide6.QtGui import QCloseEvent
 from PySide6.QtWidgets import (
     QApplication,
-    QInputDialog,
     QMainWindow,
     QSplitter,
     QVBoxLayout,
@@ -46,6 +45,7 @@ from desktop_registry.ui.work_tabs import WorkTabs
 if TYPE_CHECKING:
     from desktop_registry.services.serving.service import ServingService
     from desktop_registry.ui.chat_pane import ChatPane
+    from desktop_registry.ui.conversation_list import ConversationList
     from desktop_registry.ui.jobs_view import JobsPanel
     from desktop_registry.ui.pull_dialog import PullDialog
     from desktop_registry.ui.settings_dialog import SettingsDialog
@@ -70,6 +70,7 @@ class MainWindow(QMainWindow):
         self.tasks = TaskRunner(self.report)
         self.entries: list[ModelEntry] = []
         self._serving: ServingService | None = None
+        self._chat_list: ConversationList | None = None
         self.sources = SourceStatus(self)
         self.model_actions = ModelActions(self)
         self.setWindowTitle("Desktop Registry")
@@ -260,9 +261,16 @@ class MainWindow(QMainWindow):
         if model_id is not None:
             name = self.ctx.registry().get(model_id).name
         pane = ChatPane(self, name)
+        name = name or pane.picker.model_name()
         self.tabs.open(pane, f"Chat · {name}" if name else "Chat")
+        pane.model_changed.connect(lambda model: self.tabs.set_title(pane, f"Chat · {model}"))
+        pane.branched.connect(self.open_conversation)
         pane.input.prompt.setFocus()
         return pane
+
+    def new_chat(self) -> ChatPane:
+        """Ctrl+N: a chat on the model selected in the tree (else the picker's first)."""
+        return self.chat_with(self.browser.selected_id())
 
     def open_compare(self, names: list[str] | None = None) -> SideBySideChat:
         from desktop_registry.ui.side_by_side_chat import SideBySideChat
@@ -271,15 +279,17 @@ class MainWindow(QMainWindow):
         self.tabs.open(view, "Compare chat")  # not "Compare": that is the model comparison panel
         return view
 
-    def open_saved_chat(self) -> None:
-        chats = self.ctx.conversations().list()
-        if not chats:
-            self.report("No saved chats yet.")
-            return
-        labels = [f"#{c.id} {c.title}  ({', '.join(c.models)})" for c in chats]
-        chosen, ok = QInputDialog.getItem(self, "Open a saved chat", "Chat", labels, 0, False)
-        if ok:
-            self.open_conversation(chats[labels.index(chosen)].id or 0)
+    def open_saved_chat(self) -> ConversationList:
+        """The Chats tab: saved conversations to search, open, rename, delete and export."""
+        from desktop_registry.ui.conversation_list import ConversationList
+
+        if self._chat_list is None or self.tabs.indexOf(self._chat_list) < 0:
+            self._chat_list = ConversationList(self)
+            self._chat_list.open_requested.connect(self.open_conversation)
+            self.tabs.open(self._chat_list, "Chats")
+        self._chat_list.refresh()
+        self.tabs.setCurrentWidget(self._chat_list)
+        return self._chat_list
 
     def open_conversation(self, conversation_id: int) -> ChatPane | SideBySideChat:
         conversation = self.ctx.conversations().get(conversation_id)

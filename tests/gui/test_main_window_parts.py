@@ -52,7 +52,9 @@ def test_the_menus_reach_their_commands(synced_window):
     assert actions["Sync all sources"].shortcut().toString() == "Ctrl+R"
     before = window.tabs.count()
     actions["New chat"].trigger()
-    assert window.tabs.count() == before + 1 and window.tabs.tabText(before) == "Chat"
+    chat = window.tabs.widget(before)  # titled after the model it opened on
+    assert window.tabs.count() == before + 1
+    assert window.tabs.tabText(before) == f"Chat · {chat.picker.model_name()}"
     actions["Jobs"].trigger()
     assert window.tabs.currentWidget() is window._jobs_panel
 
