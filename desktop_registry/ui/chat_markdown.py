@@ -122,7 +122,7 @@ def highlighted_html(code: str, language: str, dark: bool) -> str:
         lexer = get_lexer_by_name(language or "text", stripnl=False)
     except ClassNotFound:
         lexer = get_lexer_by_name("text", stripnl=False)
-    body = highlight(code, lexer, formatter).rstrip("\n")  # type: ignore[arg-type]
+    body = highlight(code, lexer, formatter).rstrip("\n")
     return f'<pre style="white-space: pre-wrap; margin: 0; font-family: {MONOSPACE};">{body}</pre>'
 
 
@@ -235,7 +235,8 @@ class MarkdownView(QWidget):
             self.tail.setText("")
         else:
             self.tail.setText(rest.strip("\n"))
-        self.tail.setVisible(bool(self.tail.text()))
+        # Not setVisible per frame: showing a widget in a shown window lays the window out
+        # at once (hundreds of ms over a long reply); an empty label is just zero text.
 
     def finish(self, text: str) -> None:
         """Render the rest as Markdown: the reply is complete (or stopped)."""

@@ -123,7 +123,7 @@ class OptionsDrawer(QFrame):
         row.addWidget(self.preset_box, 1)
         row.addWidget(self.save_button)
         row.addWidget(self.delete_button)
-        layout = QVBoxLayout(self)
+        layout = self.body = QVBoxLayout(self)
         layout.setContentsMargins(8, 6, 8, 6)
         layout.addLayout(row)
         layout.addWidget(self.options)

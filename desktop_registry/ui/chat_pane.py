@@ -142,7 +142,7 @@ class ChatPane(QWidget):
         enter_sends = bool(window.ctx.settings.chat_enter_sends)
         self.enter_sends = QCheckBox("Enter sends (Shift+Enter: new line)")
         self.enter_sends.setChecked(enter_sends)
-        self.drawer.layout().addWidget(self.enter_sends)
+        self.drawer.body.addWidget(self.enter_sends)
         self.column = ChatColumn(actions=True)
         self.context_note = QLabel()
         self.context_note.setObjectName("error")

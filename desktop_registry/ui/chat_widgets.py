@@ -73,7 +73,7 @@ class ChatColumn(QWidget):
     def __init__(self, title: str = "", *, actions: bool = False) -> None:
         super().__init__()
         self.model_name = ""
-        self.actions = actions
+        self.with_actions = actions  # not `actions`: QWidget.actions()
         self.history: list[SavedMessage] = []
         self.views: list[MessageView] = []
         self.inherited = 0  # leading history messages copied from another column (compare mode)
@@ -96,7 +96,7 @@ class ChatColumn(QWidget):
         self._scroll_pending = False
 
     def add_view(self, role: str, title: str = "") -> MessageView:
-        view = MessageView(role, title, actions=self.actions)
+        view = MessageView(role, title, actions=self.with_actions)
         view.action.connect(lambda name, v=view: self._on_action(name, v))
         view.edited.connect(lambda text, v=view: self._on_edited(text, v))
         self.messages.insertWidget(self.messages.count() - 1, view)

@@ -114,7 +114,9 @@ class ConversationList(QWidget):
             if chat.id == selected:
                 item.setSelected(True)
         if self.table.selectedItems() == [] and self.table.topLevelItemCount():
-            self.table.setCurrentItem(self.table.topLevelItem(0))
+            first = self.table.topLevelItem(0)
+            if first is not None:
+                self.table.setCurrentItem(first)
         searching = bool(self.search.text().strip())
         self.empty.setText(NO_MATCH if searching else EMPTY)
         self.empty.setVisible(self.table.topLevelItemCount() == 0)
