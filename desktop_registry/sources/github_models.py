@@ -11,7 +11,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 if TYPE_CHECKING:
     import openai
@@ -33,6 +33,7 @@ from desktop_registry.sources.openai_compatible import (
     SecretProvider,
     _detail,
 )
+from desktop_registry.sources.openai_json import ListingShapeError, decode_json, read_bounded
 
 DEFAULT_ROOT = "https://models.github.ai"
 _WAIT_SECONDS = re.compile(r"wait (\d+) seconds", re.IGNORECASE)
@@ -77,13 +78,31 @@ class CatalogEntry(BaseModel):
     capabilities: list[str] = Field(default_factory=list)
     limits: CatalogLimits | None = None
 
+    @model_validator(mode="after")
+    def _storable_text(self) -> CatalogEntry:
+        texts = [self.id, self.name, self.publisher, self.summary, self.version]
+        texts += [self.registry, self.html_url, self.rate_limit_tier]
+        texts += self.tags + self.capabilities
+        texts += self.supported_input_modalities + self.supported_output_modalities
+        for text in texts:
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError:  # a lone surrogate cannot be stored or shown
+                raise ValueError("text that is not valid Unicode") from None
+        if not self.id.strip():
+            raise ValueError("an empty id")
+        return self
+
     @property
     def provider(self) -> str:
         return self.id.split("/", 1)[0].lower() if "/" in self.id else ""
 
 
 def parse_catalog(body: Any) -> list[CatalogEntry]:
-    """Entries from a catalog body (a bare JSON array); a broken entry is skipped, not fatal."""
+    """Entries from a catalog body (a bare JSON array); a broken entry is skipped, not fatal.
+
+    A catalog that is not a list, is empty, or holds no usable entry is the service's error:
+    it must never read as "GitHub Models has none of your models" (which marks them missing)."""
     if not isinstance(body, list):
         raise SourceProtocolError(
             "The GitHub Models catalog is not a list of models. Is the catalog address right?",
@@ -95,6 +114,13 @@ def parse_catalog(body: Any) -> list[CatalogEntry]:
             entries.append(CatalogEntry.model_validate(raw))
         except ValidationError:
             continue  # one odd entry must not hide the rest of the catalog
+    if not entries:
+        found = f"none of its {len(body)} entries is a model" if body else "it is empty"
+        raise SourceProtocolError(
+            f"The GitHub Models catalog came back without models ({found}). The models you "
+            "have are kept as they were; try again later.",
+            source="github_models",
+        )
     return entries
 
 
@@ -187,10 +213,7 @@ class GitHubModelsSource(OpenAICompatibleSource):
     async def catalog(self) -> list[CatalogEntry]:
         """Every model GitHub Models lists (no token needed, none sent)."""
         try:
-            response = await self._http.get(
-                self.catalog_url,
-                headers={"Accept": "application/json", "X-GitHub-Api-Version": "2022-11-28"},
-            )
+            body = await self._catalog_body()
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise SourceUnreachableError(
                 f"GitHub Models is not reachable at {self.root}. Check the network, or the "
@@ -202,22 +225,29 @@ class GitHubModelsSource(OpenAICompatibleSource):
                 f"Reading the GitHub Models catalog failed ({type(exc).__name__}). Try again.",
                 source=self.name,
             ) from exc
-        if response.status_code != 200:
-            raise SourceError(
-                f"The GitHub Models catalog at {self.catalog_url} answered "
-                f"{response.status_code}. Try again later.",
-                status=response.status_code,
-                source=self.name,
-            )
-        try:
-            body = response.json()
-        except ValueError as exc:
-            raise SourceProtocolError(
-                f"The GitHub Models catalog at {self.catalog_url} is not JSON.", source=self.name
-            ) from exc
         entries = parse_catalog(body)
         self.remember_tiers(entries)
         return entries
+
+    async def _catalog_body(self) -> Any:
+        """The catalog's JSON, read in bounded memory; a status or shape error says which."""
+        headers = {"Accept": "application/json", "X-GitHub-Api-Version": "2022-11-28"}
+        async with self._http.stream("GET", self.catalog_url, headers=headers) as response:
+            if response.status_code != 200:
+                raise SourceError(
+                    f"The GitHub Models catalog at {self.catalog_url} answered "
+                    f"{response.status_code}. Try again later.",
+                    status=response.status_code,
+                    source=self.name,
+                )
+            try:
+                return decode_json(await read_bounded(response.aiter_bytes()))
+            except ListingShapeError as exc:
+                raise SourceProtocolError(
+                    f"The GitHub Models catalog at {self.catalog_url} is not a model list: "
+                    f"{exc}. Is the catalog address right?",
+                    source=self.name,
+                ) from None
 
     # ----- inference ---------------------------------------------------------------------
     def prepare(self, model: str) -> None:

@@ -11,8 +11,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mappin
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
-from pydantic import BaseModel
-
 if TYPE_CHECKING:
     import openai
 
@@ -27,6 +25,13 @@ from desktop_registry.errors import (
     SourceUnreachableError,
     StreamInterruptedError,
     UserInputError,
+)
+from desktop_registry.sources.openai_json import (
+    ListingShapeError,
+    RemoteModelInfo,
+    decode_json,
+    parse_model_list,
+    read_bounded,
 )
 from desktop_registry.sources.openai_stream import (
     StreamNormaliser,
@@ -108,14 +113,6 @@ def openai_sdk() -> Any:
     import openai as sdk
 
     return sdk
-
-
-class RemoteModelInfo(BaseModel):
-    """One `/v1/models` entry."""
-
-    id: str
-    owned_by: str = ""
-    created: int | None = None
 
 
 def _detail(exc: openai.APIStatusError) -> tuple[str, str]:
@@ -229,6 +226,13 @@ class OpenAICompatibleSource:
             source=self.name,
         )
 
+    def not_openai(self, what: str, detail: str) -> SourceProtocolError:
+        return SourceProtocolError(
+            f"{self.label} {self.name!r} sent a reply to {what} that is not OpenAI's format: "
+            f"{detail}. Is the address right?",
+            source=self.name,
+        )
+
     @contextmanager
     def errors(self, what: str, model: str = "", *, streaming: bool = False) -> Iterator[None]:
         openai = openai_sdk()
@@ -267,14 +271,16 @@ class OpenAICompatibleSource:
 
     # ----- listing -----------------------------------------------------------------------
     async def list_models(self) -> list[RemoteModelInfo]:
-        with self.errors("listing models"):
-            page = await self.client().models.list()
-            return [
-                RemoteModelInfo(
-                    id=str(m.id), owned_by=str(m.owned_by or ""), created=m.created or None
-                )
-                async for m in page
-            ]
+        """Every model the server lists; a reply that is not a model list is its error."""
+        what = "listing models"
+        with self.errors(what):
+            async with self.client().models.with_streaming_response.list() as response:
+                try:
+                    data = await read_bounded(response.iter_bytes())
+                    models, _skipped = parse_model_list(decode_json(data))
+                except ListingShapeError as exc:
+                    raise self.not_openai(what, str(exc)) from None
+        return models
 
     # ----- inference ---------------------------------------------------------------------
     def request_fields(self, options: Mapping[str, Any] | None) -> dict[str, Any]:

@@ -57,13 +57,15 @@ Behaviour worth knowing (from the fixtures, or marked *assumed* where no real ar
 
 Fault switches (change them while running): ``latency_s``, ``chunk_delay_s``, ``fail_next``,
 ``disconnect_after_chunks`` (streams only: the socket closes after N SSE events, with no
-terminating chunk), ``malformed_sse``, ``empty_first_chunk``.
+terminating chunk), ``malformed_sse``, ``empty_first_chunk``, and ``raw_replies`` (path ->
+``RawReply``: any bytes, status, headers and pacing, for hostile-server tests).
 """
 
 from __future__ import annotations
 
 import base64
 import contextlib
+import dataclasses
 import hashlib
 import json
 import math
@@ -89,6 +91,7 @@ __all__ = [
     "FREE_PLAN_TIERS",
     "CatalogEntry",
     "GitHubModelsEmulator",
+    "RawReply",
     "RecordedRequest",
     "TierLimit",
     "estimate_tokens",
@@ -207,6 +210,25 @@ FREE_PLAN_TIERS: dict[str, TierLimit] = {
     "embeddings": TierLimit(15, 150, 5, 64000, 4000),
     "custom": TierLimit(1, 8, 1, 4000, 4000),
 }
+
+
+@dataclass(frozen=True)
+class RawReply:
+    """A fault switch: what a route answers instead of its real reply (see ``raw_replies``).
+
+    Serves what GitHub Models or an OpenAI-compatible server should never send: invalid UTF-8,
+    deep nesting, the wrong JSON types, cut SSE lines, a huge or stalling body, a 429 storm."""
+
+    body: bytes
+    status: int = 200
+    content_type: str = "application/json"
+    headers: tuple[tuple[str, str], ...] = ()
+    chunked: bool = False  # Transfer-Encoding: chunked, as SSE streams arrive
+    first_byte_s: float = 0.0  # pause after the head, before the first body byte
+    piece_bytes: int = 1 << 16
+    stall_after_bytes: int | None = None  # then send nothing for `stall_s`
+    stall_s: float = 0.0
+    times: int | None = None  # answer this many requests, then the real reply again
 
 
 @dataclass
@@ -787,6 +809,7 @@ class GitHubModelsEmulator:
         self.disconnect_after_chunks: int | None = None
         self.malformed_sse = False
         self.empty_first_chunk = True
+        self.raw_replies: dict[str, RawReply] = {}  # path -> what is sent instead
         # rate-limit state, keyed by lower-cased model id
         self._minute: dict[str, deque[float]] = {}
         self._day: dict[str, deque[float]] = {}
@@ -940,7 +963,8 @@ class GitHubModelsEmulator:
         with self._lock:
             self.requests.append(record)
         try:
-            self._route(h, method, path, raw, body)
+            if not self._send_raw_reply(h, path):
+                self._route(h, method, path, raw, body)
         except _Abort:
             h.close_connection = True
         except OSError:
@@ -952,6 +976,40 @@ class GitHubModelsEmulator:
             h.close_connection = True
         finally:
             h.record = None
+
+    def _send_raw_reply(self, h: _Handler, path: str) -> bool:
+        """Answer with `raw_replies[path]` if one is set (and not used up); True if it did."""
+        with self._lock:
+            reply = self.raw_replies.get(path)
+            if reply is None:
+                return False
+            if reply.times is not None:
+                if reply.times <= 1:
+                    del self.raw_replies[path]
+                else:
+                    self.raw_replies[path] = dataclasses.replace(reply, times=reply.times - 1)
+        head = [("Content-Type", reply.content_type), *reply.headers]
+        if reply.chunked:
+            head.append(("Transfer-Encoding", "chunked"))
+        else:
+            head.append(("Content-Length", str(len(reply.body))))
+        if not h._write(h._head(reply.status, head)):
+            raise _Abort
+        if reply.first_byte_s:
+            time.sleep(reply.first_byte_s)
+        sent = 0
+        step = max(1, reply.piece_bytes)
+        for at in range(0, len(reply.body), step):
+            if reply.stall_after_bytes is not None and sent >= reply.stall_after_bytes:
+                time.sleep(reply.stall_s)
+                reply = dataclasses.replace(reply, stall_after_bytes=None)
+            piece = reply.body[at : at + step]
+            sent += len(piece)
+            if not h._write(h.frame(piece) if reply.chunked else piece):
+                raise _Abort
+        if reply.chunked and not h._write(b"0\r\n\r\n"):
+            raise _Abort
+        return True
 
     def _server_error(self, exc: BaseException) -> None:
         with self._lock:
