@@ -52,7 +52,9 @@ def test_a_study_job_reports_progress_cancels_and_resumes_into_the_same_study(
             await asyncio.sleep(0.01)
         await asyncio.sleep(0.05)
         jobs.cancel(job.id)
-        return (await jobs.wait(job.id)).id
+        finished = await jobs.wait(job.id)
+        await ctx.aclose()  # this loop's clients close on this loop; the resume gets fresh ones
+        return finished.id
 
     job_id = asyncio.run(first_attempt())
     cancelled = jobs.get(job_id)
@@ -70,7 +72,6 @@ def test_a_study_job_reports_progress_cancels_and_resumes_into_the_same_study(
     assert [t.state.name for t in study.trials].count("WAITING") == 1  # its options, queued
 
     async def second_attempt() -> None:
-        await ctx.aclose()  # the first loop's clients are closed; fresh ones for this loop
         jobs.resume(job_id)
         await jobs.wait(job_id)
         await ctx.aclose()
