@@ -88,7 +88,7 @@ async def scenes(app: Any, out: Path) -> tuple[list[str], list[int]]:
             )  # fmt: skip
         emu.latency_s = LATENCY_S
         tabs = window.tabs
-        index = next(i for i in range(tabs.count()) if tabs.tabText(i) == "Optimization")
+        index = next(i for i in range(tabs.count()) if tabs.tabText(i) == "Optimize")
         tabs.setCurrentIndex(index)
         panel = tabs.widget(index)
         assert isinstance(panel, OptimizationPanel), panel
@@ -119,7 +119,7 @@ async def scenes(app: Any, out: Path) -> tuple[list[str], list[int]]:
             written.append(str(path))
             counts.append(len(panel.trials))
         if panel.running():
-            panel.stop(pause=False)
+            panel.stop_study(pause=False)
             await until(lambda: not panel.running(), timeout=60)
         await window.tasks.idle()
         window.close()

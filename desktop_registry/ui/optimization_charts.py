@@ -149,7 +149,7 @@ class BestValueChart(StudyChart):
         self._last = (list(trials), objective, maximize)
         self.reset()
         self.set_title(f"Best {objective} by trial" if objective else "Best value by trial")
-        self.setLabel("left", objective or "value", color=self.text_color.name())
+        self.setLabel("left", axis_title(objective), color=self.text_color.name())
         done = finished(trials)
         if not done:
             self.best, self.points = [], []
@@ -192,7 +192,7 @@ class ParameterChart(StudyChart):
         self.reset()
         self.set_title(f"{objective} against {parameter}" if parameter else "Parameter")
         self.setLabel("bottom", parameter or "parameter", color=self.text_color.name())
-        self.setLabel("left", objective or "value", color=self.text_color.name())
+        self.setLabel("left", axis_title(objective), color=self.text_color.name())
         done = [t for t in finished(trials) if parameter in t.params]
         choices: list[str] = []
         xs: list[float] = []
@@ -264,8 +264,8 @@ class ParetoChart(StudyChart):
         self._last = (list(trials), objectives, maximize)
         self.reset()
         self.set_title(f"Pareto front: {objectives[0]} and {objectives[1]}")
-        self.setLabel("bottom", objectives[0], color=self.text_color.name())
-        self.setLabel("left", objectives[1], color=self.text_color.name())
+        self.setLabel("bottom", axis_title(objectives[0]), color=self.text_color.name())
+        self.setLabel("left", axis_title(objectives[1]), color=self.text_color.name())
         done = finished(trials, objectives=2)
         if not done:
             self.front, self.points = [], []
@@ -315,3 +315,19 @@ def _params(params: Mapping[str, Any]) -> str:
 
 
 __all__ = ["BestValueChart", "ParameterChart", "ParetoChart", "best_so_far", "pareto_indices"]
+
+
+AXIS_UNITS = {
+    "quality": "mean score",
+    "latency": "ms, p50",
+    "memory": "bytes",
+    "throughput": "tokens/s",
+}
+
+
+def axis_title(objective: str | None) -> str:
+    """'latency' → 'latency (ms, p50)': an axis says what its numbers are."""
+    if not objective:
+        return "value"
+    unit = AXIS_UNITS.get(objective)
+    return f"{objective} ({unit})" if unit else objective

@@ -201,6 +201,8 @@ class SpaceTable(QTableWidget):
                 item.setToolTip(reason)
                 if col == PROBLEM:
                     item.setText(reason)
+        # The Problem column shows only while a row has one (an empty, squeezed column reads "oble").
+        self.setColumnHidden(PROBLEM, not self._problems)
         self._filling = False
 
     def problems(self) -> list[str]:
