@@ -304,16 +304,15 @@ class AppContext:
         return optimization_job_kind(self.optimization)
 
     def optimization(self, *, tracked: bool = True) -> OptimizationService:
-        """Studies on Optuna: storage from DESKTOP_REGISTRY_OPTUNA_STORAGE (any SQLAlchemy URL)
-        or optuna.db beside the registry; trials run through the evaluation runner."""
-        import os
-
+        """Studies on Optuna: storage from the optuna_storage setting (settings.json or
+        DESKTOP_REGISTRY_OPTUNA_STORAGE; any SQLAlchemy URL) or optuna.db beside the registry;
+        trials run through the evaluation runner."""
         from desktop_registry.services.optimization.resources import num_ctx_fit
         from desktop_registry.services.optimization.service import OptimizationService
         from desktop_registry.services.optimization.storage import default_storage_url
         from desktop_registry.services.optimization.trial import ollama_memory_probe
 
-        url = os.environ.get("DESKTOP_REGISTRY_OPTUNA_STORAGE", "").strip()
+        url = self.settings.optuna_storage.strip()
         return OptimizationService(
             self.evaluation(tracked=False),
             url or default_storage_url(self.db.path.parent),

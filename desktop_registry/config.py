@@ -135,6 +135,9 @@ class Settings(BaseSettings):
     # (DESKTOP_REGISTRY_MLFLOW_TRACKING_URI or the Settings dialog), then None's default:
     # sqlite:///<data dir>/mlflow.db beside the registry.
     mlflow_tracking_uri: str | None = Field(default=None, description="MLflow tracking URI")
+    # Optimization studies (Optuna RDB storage): any SQLAlchemy URL, e.g. postgresql://host/db for
+    # a team's shared study; blank = sqlite:///<data dir>/optuna.db. A password belongs in ~/.pgpass.
+    optuna_storage: str = Field(default="", description="Optuna storage URL for studies")
     theme: Literal["system", "light", "dark"] = Field(default="system", description="Window theme")
     chat_enter_sends: bool = Field(
         default=True,

@@ -177,7 +177,7 @@ def cmd_variant(args: argparse.Namespace, ctx: AppContext) -> int:
 def add_commands(sub: Any) -> None:
     p = sub.add_parser("optimize", help="parameter optimization studies (Optuna)")
     osub = p.add_subparsers(dest="optimize_command", required=True, metavar="ACTION")
-    storage_help = "any SQLAlchemy URL (default: DESKTOP_REGISTRY_OPTUNA_STORAGE or optuna.db)"
+    storage_help = "any SQLAlchemy URL (default: the optuna_storage setting, else optuna.db)"
 
     r = osub.add_parser("run", help="search generation options for a model on a suite")
     r.add_argument("model")

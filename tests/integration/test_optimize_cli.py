@@ -134,3 +134,13 @@ def test_the_study_summary_is_logged_to_mlflow(base, capsys, tmp_path, monkeypat
     assert run.data.params["model"] == MODEL
     assert run.data.metrics["trials"] == 3
     assert run.data.metrics["best_value"] == out["best_value"]
+
+
+def test_the_optuna_storage_setting_is_where_a_study_goes_without_storage(base, capsys, tmp_path):
+    team = tmp_path / "team" / "studies.db"
+    team.parent.mkdir()
+    assert cli(["config", "set", "optuna_storage", f"sqlite:///{team}"]) == 0
+    capsys.readouterr()
+    assert cli([*base, *run_args("--strategy", "random", "--trials", "2", "--json")]) == 0
+    assert last_json(capsys)["storage"] == f"sqlite:///{team}"
+    assert team.stat().st_size > 0 and not (tmp_path / "optuna.db").exists()

@@ -31,7 +31,7 @@ from desktop_registry.domain import (
 from desktop_registry.domain.categories import categories_for_catalog_tags, guess_capabilities
 from desktop_registry.errors import SourceError, SourceUnreachableError
 from desktop_registry.sources.github_models import CatalogEntry, parse_catalog
-from desktop_registry.sources.openai_compatible import RemoteModelInfo
+from desktop_registry.sources.openai_json import RemoteModelInfo
 from desktop_registry.storage.repository import KnownModel, ModelRepository
 
 
