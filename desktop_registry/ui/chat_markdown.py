@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -164,6 +166,29 @@ def highlighted_html(code: str, language: str, dark: bool) -> str:
     return f'<pre style="white-space: pre-wrap; margin: 0; font-family: {MONOSPACE};">{body}</pre>'
 
 
+_warmed: set[str] = set()
+_warm_worker: ThreadPoolExecutor | None = None
+
+
+def warm_up(work: Callable[..., object], *args: object) -> None:
+    """Run `work(*args)` (imports, no Qt) on the one chat warm-up thread, off the loop."""
+    global _warm_worker
+    if _warm_worker is None:
+        _warm_worker = ThreadPoolExecutor(1, thread_name_prefix="chat-warm-up")
+    _warm_worker.submit(work, *args)
+
+
+def warm_highlighter(language: str = "python") -> None:
+    """Load Pygments, its styles and the lexer for `language` off the loop: the first highlight
+    of a language costs ~30 ms of imports and regex compiling, too much for one frame of a
+    streaming reply. Called when a fence opens, so the block is cheap once it closes."""
+    if language in _warmed:
+        return
+    _warmed.add(language)
+    for dark in (False, True):
+        warm_up(highlighted_html, "x = 1\n", language, dark)
+
+
 class CodeBlockView(QFrame):
     """A fenced code block: language and Copy above, highlighted code below (wrapped)."""
 
@@ -260,6 +285,7 @@ class MarkdownView(QWidget):
         rest = self.splitter.tail(text)
         if self.splitter.open_fence:
             if self.tail_code is None:
+                warm_highlighter(self.splitter.open_language)
                 self.tail_code = CodeBlockView(rest, self.splitter.open_language, highlight=False)
                 self.layout_.insertWidget(len(self.blocks), self.tail_code)
             else:
