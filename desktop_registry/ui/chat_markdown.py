@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QPalette
 from PySide6.QtWidgets import (
     QFrame,
@@ -96,6 +98,44 @@ class BlockSplitter:
         return blocks
 
 
+class WrappedLabel(QLabel):
+    """A word-wrapped label that remembers its height for each width until its text, font or
+    style changes. QLabel lays its whole text out again on every heightForWidth call, and a
+    column relayout asks every finished block several times: without the memory a long reply
+    cost tens of milliseconds per streamed frame."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._heights: dict[int, int] = {}
+        self.setWordWrap(True)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
+
+    def heightForWidth(self, width: int) -> int:
+        height = self._heights.get(width)
+        if height is None:
+            if len(self._heights) > 16:  # a window dragged wider and narrower
+                self._heights.clear()
+            height = self._heights[width] = super().heightForWidth(width)
+        return height
+
+    def setText(self, text: str) -> None:
+        self._heights.clear()
+        super().setText(text)
+
+    def setTextFormat(self, text_format: Qt.TextFormat) -> None:
+        self._heights.clear()
+        super().setTextFormat(text_format)
+
+    def setWordWrap(self, on: bool) -> None:
+        self._heights.clear()
+        super().setWordWrap(on)
+
+    def changeEvent(self, event: QEvent) -> None:
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._heights.clear()
+        super().changeEvent(event)
+
+
 def is_dark(widget: QWidget) -> bool:
     return widget.palette().color(QPalette.ColorRole.Window).lightness() < 128
 
@@ -124,6 +164,29 @@ def highlighted_html(code: str, language: str, dark: bool) -> str:
         lexer = get_lexer_by_name("text", stripnl=False)
     body = highlight(code, lexer, formatter).rstrip("\n")
     return f'<pre style="white-space: pre-wrap; margin: 0; font-family: {MONOSPACE};">{body}</pre>'
+
+
+_warmed: set[str] = set()
+_warm_worker: ThreadPoolExecutor | None = None
+
+
+def warm_up(work: Callable[..., object], *args: object) -> None:
+    """Run `work(*args)` (imports, no Qt) on the one chat warm-up thread, off the loop."""
+    global _warm_worker
+    if _warm_worker is None:
+        _warm_worker = ThreadPoolExecutor(1, thread_name_prefix="chat-warm-up")
+    _warm_worker.submit(work, *args)
+
+
+def warm_highlighter(language: str = "python") -> None:
+    """Load Pygments, its styles and the lexer for `language` off the loop: the first highlight
+    of a language costs ~30 ms of imports and regex compiling, too much for one frame of a
+    streaming reply. Called when a fence opens, so the block is cheap once it closes."""
+    if language in _warmed:
+        return
+    _warmed.add(language)
+    for dark in (False, True):
+        warm_up(highlighted_html, "x = 1\n", language, dark)
 
 
 class CodeBlockView(QFrame):
@@ -156,10 +219,8 @@ class CodeBlockView(QFrame):
         header.addStretch(1)
         header.addWidget(self.copy_button)
         layout.addLayout(header)
-        self.body = QLabel()
-        self.body.setWordWrap(True)
+        self.body = WrappedLabel()
         self.body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.body.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         layout.addWidget(self.body)
         self.set_code(code, highlight=highlight)
 
@@ -182,15 +243,13 @@ class CodeBlockView(QFrame):
 
 
 def prose_label(markdown: str) -> QLabel:
-    label = QLabel()
+    label = WrappedLabel()
     label.setTextFormat(Qt.TextFormat.MarkdownText)
     label.setText(markdown)
-    label.setWordWrap(True)
     label.setOpenExternalLinks(True)
     label.setTextInteractionFlags(
         Qt.TextInteractionFlag.TextSelectableByMouse | Qt.TextInteractionFlag.LinksAccessibleByMouse
     )
-    label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
     return label
 
 
@@ -206,11 +265,9 @@ class MarkdownView(QWidget):
         self.layout_ = QVBoxLayout(self)
         self.layout_.setContentsMargins(0, 0, 0, 0)
         self.layout_.setSpacing(6)
-        self.tail = QLabel()
+        self.tail = WrappedLabel()
         self.tail.setTextFormat(Qt.TextFormat.PlainText)
-        self.tail.setWordWrap(True)
         self.tail.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.tail.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self.layout_.addWidget(self.tail)
         self.tail_code: CodeBlockView | None = None
         self.text = ""
@@ -228,6 +285,7 @@ class MarkdownView(QWidget):
         rest = self.splitter.tail(text)
         if self.splitter.open_fence:
             if self.tail_code is None:
+                warm_highlighter(self.splitter.open_language)
                 self.tail_code = CodeBlockView(rest, self.splitter.open_language, highlight=False)
                 self.layout_.insertWidget(len(self.blocks), self.tail_code)
             else:

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_registry.ui.chat_markdown import MarkdownView
+from desktop_registry.ui.chat_markdown import MarkdownView, WrappedLabel
 
 FRAME_MS = 33  # ~30 frames a second while a reply streams
 
@@ -59,9 +59,8 @@ class MessageView(QFrame):
         self.thinking_toggle.setArrowType(Qt.ArrowType.RightArrow)
         self.thinking_toggle.setStyleSheet("QToolButton { border: none; }")
         self.thinking_toggle.setVisible(False)
-        self.thinking = QLabel()
+        self.thinking = WrappedLabel()
         self.thinking.setObjectName("muted")
-        self.thinking.setWordWrap(True)
         self.thinking.setVisible(False)
         self.thinking.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.thinking_toggle.toggled.connect(self._toggle_thinking)
@@ -73,9 +72,13 @@ class MessageView(QFrame):
         self.edit_row: QWidget | None = None
         bottom = QHBoxLayout()
         bottom.setContentsMargins(0, 0, 0, 0)
-        self.footer = QLabel()
+        self.footer = WrappedLabel()
         self.footer.setObjectName("stats")
-        self.footer.setWordWrap(True)
+        # No say in the bubble's minimum width, shown or not: a new minimum width would have
+        # every block of a long reply measured again when the reply's figures appear.
+        policy = self.footer.sizePolicy()
+        policy.setRetainSizeWhenHidden(True)
+        self.footer.setSizePolicy(policy)
         self.footer.setVisible(False)
         bottom.addWidget(self.footer, 1)
         self.buttons: dict[str, QToolButton] = {}
@@ -87,6 +90,11 @@ class MessageView(QFrame):
             button.setToolTip(tip)
             button.setAutoRaise(True)
             button.setObjectName("messageAction")
+            # Hidden while a reply streams, but keeping its room: a row that widens as each
+            # button shows would have the whole reply measured again at every new width.
+            policy = button.sizePolicy()
+            policy.setRetainSizeWhenHidden(True)
+            button.setSizePolicy(policy)
             button.clicked.connect(lambda _c=False, n=name: self._clicked(n))
             bottom.addWidget(button)
             self.buttons[name] = button
@@ -145,9 +153,11 @@ class MessageView(QFrame):
         self.body.setStyleSheet("color: palette(mid);")
 
     def set_footer(self, text: str, *, error: bool = False) -> None:
-        self.footer.setObjectName("error" if error else "stats")
-        self.footer.style().unpolish(self.footer)
-        self.footer.style().polish(self.footer)
+        name = "error" if error else "stats"
+        if self.footer.objectName() != name:  # restyling costs milliseconds; only on a change
+            self.footer.setObjectName(name)
+            self.footer.style().unpolish(self.footer)
+            self.footer.style().polish(self.footer)
         self.footer.setText(text)
         self.footer.setVisible(bool(text))
 
