@@ -41,6 +41,7 @@ def _estimate(point: dict[str, Any], tmp: Path) -> dict[str, Any]:
         "--from-show", str(REFERENCE / point["show"]),
         "--ctx", str(point["num_ctx"]), "--parallel", str(point["parallel"]),
         "--hardware", str(tmp / f"{point['device']}.json"), "--json",
+        "--ollama-version", point.get("ollama_version", ""),
     ]  # fmt: skip
     with contextlib.redirect_stdout(out):
         code = main(argv)

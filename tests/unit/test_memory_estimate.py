@@ -29,8 +29,8 @@ def _show(name: str) -> ModelSpec:
 def test_a_gpu_load_keeps_the_backend_reserve_and_one_layer_spare_a_cpu_load_only_the_layer() -> (
     None
 ):
-    gpu = estimate_memory(LLAMA_8B, 4096)
-    cpu = estimate_memory(LLAMA_8B, 4096, gpu=False)
+    gpu = estimate_memory(LLAMA_8B, 4096, accounting="old")
+    cpu = estimate_memory(LLAMA_8B, 4096, gpu=False, accounting="old")
     assert gpu.runtime_bytes == GPU_RESERVE + gpu.layer_bytes
     assert cpu.runtime_bytes == cpu.layer_bytes
     assert gpu.total_bytes - cpu.total_bytes == GPU_RESERVE

@@ -13,6 +13,21 @@ from pydantic import BaseModel, Field
 from desktop_registry.domain import ModelDetails
 from desktop_registry.domain.library import LibraryEntry, parse_parameter_size
 from desktop_registry.errors import UserInputError
+from desktop_registry.services.library.memory_rules import (
+    ACCOUNTING_LABELS,
+    GPU_RESERVE_MIB,
+    METAL_RESERVE_MIB,
+    MLLAMA_TILES,
+    MLLAMA_VISION_TOKENS,
+    Accounting,
+    GraphShape,
+    default_graph,
+    layer_kinds,
+    old_estimator_graph,
+    sliding_cache_tokens,
+    tensor_bytes,
+    vision_tower_parameters,
+)
 from desktop_registry.sources.ollama_records import as_int, details_from_show
 
 GIB = 1024**3
@@ -34,9 +49,11 @@ BITS_PER_WEIGHT: dict[str, float] = {
 KV_BYTES: dict[str, float] = {"f16": 2.0, "q8_0": 34 / 32, "q4_0": 18 / 32}
 KvCacheType = Literal["f16", "q8_0", "q4_0"]
 
+GPU_RESERVE = (
+    GPU_RESERVE_MIB * MIB
+)  # the CUDA/ROCm minimum the old estimator sets aside (ml/device.go)
 BATCH = 512  # Ollama's default num_batch: the compute graph is sized for one batch
 DEFAULT_VOCAB = 128_000
-GPU_RESERVE = 457 * MIB  # the CUDA/ROCm backend's minimum Ollama sets aside on a GPU it loads onto
 MULTIMODAL_MIN_CONTEXT = 2048  # Ollama never loads a model with a vision projector below this
 DEFAULT_PROJECTOR_WEIGHTS = 600 * MIB
 PROJECTOR_GRAPH = 512 * MIB  # used only when the vision encoder's shape is not in the metadata
@@ -53,6 +70,7 @@ class ModelSpec(BaseModel):
     """What the estimator needs to know about one model (missing fields are assumed, and said so)."""
 
     name: str = ""
+    architecture: str = ""
     parameter_count: int | None = None
     file_size_bytes: int | None = None
     quantization: str = ""
@@ -79,6 +97,7 @@ class ModelSpec(BaseModel):
     sliding_key_length: int | None = None  # head dim of the local layers, when it differs
     sliding_value_length: int | None = None
     shared_kv_layers: int = 0  # layers that reuse an earlier layer's cache and keep none
+    cross_attention_layers: list[int] = Field(default_factory=list)  # mllama: cache image tokens
 
     @classmethod
     def from_details(
@@ -140,6 +159,10 @@ class ModelSpec(BaseModel):
             capabilities=[str(c) for c in show.get("capabilities") or []],
             vocab_size=key("vocab_size") or _ARCH_VOCAB.get(arch),
         )
+        spec.architecture = arch
+        cross = info.get(f"{arch}.attention.cross_attention_layers") if arch else None
+        if isinstance(cross, list):
+            spec.cross_attention_layers = [int(i) for i in cross if isinstance(i, int)]
         spec.feed_forward_length = key("feed_forward_length")
         spec.expert_count = key("expert_count")
         window = key("attention.sliding_window")
@@ -158,7 +181,7 @@ class ModelSpec(BaseModel):
         if not projector and key("vision.block_count"):
             # The Ollama engine keeps the vision tower inside the model file: size it from its shape.
             spec.projector_in_weights = True
-            spec.projector_parameters = _vision_tower_parameters(
+            spec.projector_parameters = vision_tower_parameters(
                 blocks=key("vision.block_count") or 0,
                 width=key("vision.embedding_length") or 0,
                 feed_forward=key("vision.feed_forward_length"),
@@ -166,7 +189,7 @@ class ModelSpec(BaseModel):
             )
         tensors = show.get("tensors")
         if isinstance(tensors, list) and tensors and spec.file_size_bytes is None:
-            spec.file_size_bytes = _tensor_bytes(tensors)
+            spec.file_size_bytes = tensor_bytes(tensors)
         return spec
 
 
@@ -179,51 +202,29 @@ _ARCH_VOCAB = {
 }  # fmt: skip
 
 # Architectures that interleave local (sliding-window) attention layers with global ones.
-_SLIDING_LAYERS = {"gemma2": 0.5, "gemma3": 5 / 6, "gemma3n": 0.8, "gemma4": 5 / 6, "cohere2": 0.75}
-
-_TYPE_BITS = {"F32": 32, "F16": 16, "BF16": 16, "Q8_0": 8.5, "Q6_K": 6.5625, "Q5_K": 5.5,
-              "Q5_0": 5.5, "Q5_1": 6.0, "Q4_K": 4.5, "Q4_0": 4.5, "Q4_1": 5.0, "Q3_K": 3.4375,
-              "Q2_K": 2.625, "MXFP4": 4.25, "IQ4_XS": 4.25, "IQ4_NL": 4.5}  # fmt: skip
-
-
-def _tensor_bytes(tensors: list[Any]) -> int | None:
-    """Exact weight bytes from /api/show `tensors` (name, type, shape), when every type is known."""
-    total = 0.0
-    for tensor in tensors:
-        if not isinstance(tensor, Mapping):
-            return None
-        bits = _TYPE_BITS.get(str(tensor.get("type", "")).upper())
-        shape = tensor.get("shape") or []
-        if bits is None or not shape:
-            return None
-        count = 1
-        for dim in shape:
-            count *= int(dim)
-        total += count * bits / 8
-    return int(total)
-
-
-def _vision_tower_parameters(
-    *, blocks: int, width: int, feed_forward: int | None, text_width: int
-) -> int | None:
-    """A ViT block holds attention (4·w²) and an MLP (2·w·ff); a projection maps it to the text."""
-    if not blocks or not width:
-        return None
-    ff = feed_forward or 4 * width
-    return blocks * (4 * width * width + 2 * width * ff) + width * text_width
+# The share is a fallback: where Ollama's source states a per-layer rule, memory_rules.layer_kinds wins.
+_SLIDING_LAYERS = {
+    "gemma2": 0.5, "gemma3": 5 / 6, "gemma3n": 0.8, "gemma4": 5 / 6, "cohere2": 0.75, "gptoss": 0.5,
+}  # fmt: skip
 
 
 class MemoryEstimate(BaseModel):
     """Bytes a model needs loaded, by part; `total_bytes` is what `ollama ps` would call SIZE.
 
-    That is Ollama's own reckoning for a load on one device: GPU reserve and a spare layer
-    included, an untied token-embedding table (kept in system RAM) left out.
+    Which figure that is depends on the Ollama version (`accounting`): the old estimator's
+    `memory.required.full` (GPU reserve and a spare layer included, an untied token-embedding
+    table left out) or the newer engine's allocation total (weights + KV + graph, nothing else).
+    When the version is unknown, `total_bytes` is the larger and `alternative_total_bytes` the other.
     """
 
     model: str = ""
     context_length: int
     parallel: int = 1
     kv_cache_type: str = "f16"
+    accounting: str = "old"  # "old" (Ollama ≤ 0.11 estimator) or "new" (Ollama ≥ 0.12 engine)
+    accounting_label: str = ""
+    alternative_accounting: str = ""  # set when the version is unknown: the other accounting
+    alternative_total_bytes: int = 0
     weights_bytes: int  # the language model's weights (the vision tower is in projector_bytes)
     cpu_weights_bytes: int = 0  # the input-embedding table kept in system RAM, outside the total
     kv_cache_bytes: int
@@ -234,9 +235,49 @@ class MemoryEstimate(BaseModel):
     runtime_bytes: int = 0  # GPU reserve + the one-layer buffer Ollama keeps free
     overhead_bytes: int  # graph + projector + runtime
     total_bytes: int
+    uncertainty_bytes: int = 0  # one standard deviation, from the parts' typical errors
     layers: int
     layer_bytes: int  # weights + KV of one repeating layer (what partial offload moves)
     assumptions: list[str] = Field(default_factory=list)
+
+    def parts(self) -> dict[str, int]:
+        """The parts `total_bytes` adds up, by the name a user reads."""
+        weights = self.weights_bytes + (self.cpu_weights_bytes if self.accounting == "new" else 0)
+        return {
+            "weights": weights,
+            "KV cache": self.kv_cache_bytes,
+            "graph": self.graph_bytes,
+            "vision": self.projector_bytes,
+            "reserve": self.runtime_bytes,
+        }
+
+    def summary(self) -> str:
+        """E.g. "7.4 GiB ± 0.5 (weights 61%, KV cache 28%)": the figure, its spread, what dominates."""
+        parts = sorted(self.parts().items(), key=lambda kv: -kv[1])
+        shares = [
+            f"{name} {value / self.total_bytes:.0%}"
+            for name, value in parts[:2]
+            if value and value >= 0.15 * self.total_bytes
+        ]
+        text = f"{self.total_bytes / GIB:.1f} GiB ± {self.uncertainty_bytes / GIB:.1f}"
+        return f"{text} ({', '.join(shares)})" if shares else text
+
+    def accounting_note(self) -> str:
+        """Which Ollama's figure this is, and the other one when the version is unknown."""
+        note = f"as {self.accounting_label}"
+        if self.alternative_accounting:
+            other = ACCOUNTING_LABELS.get(self.alternative_accounting, "")
+            note += (
+                f"; {self.alternative_total_bytes / GIB:.1f} GiB "
+                f"as {other.split(' (')[0]} (server version unknown)"
+            )
+        return note
+
+
+# Typical relative error of each part (one standard deviation), from the errors issue 18 measured
+# on independent reference points: stated priors, not fitted to the reference set.
+_PART_ERROR = {"weights": 0.02, "KV cache": 0.02, "graph": 0.40, "vision": 0.15, "reserve": 0.0}
+_PART_ERROR_GUESSED = {"weights": 0.10, "KV cache": 0.25}  # when the shape or size was assumed
 
 
 def estimate_memory(
@@ -247,14 +288,41 @@ def estimate_memory(
     kv_cache_type: KvCacheType = "f16",
     flash_attention: bool = False,
     gpu: bool = True,
+    accounting: Accounting | None = None,
+    metal: bool = False,
 ) -> MemoryEstimate:
     """What Ollama reserves to load the whole model on one device, part by part.
 
-    Weights + KV cache (per layer: ctx × kv heads × (key + value dim) × bytes, sliding-window
-    layers capped at window × slots + batch) + compute graph for one batch + vision projector
-    + one layer's worth of buffer. `gpu` adds the backend's fixed reservation, which a CPU-only
-    load does not make.
+    `accounting` is the Ollama version's reckoning ("old" ≤ 0.11, "new" ≥ 0.12); None (version
+    unknown) computes both and reports the larger. `gpu` adds the old estimator's fixed GPU
+    reservation (512 MiB on Metal, 457 MiB otherwise), which a CPU-only load does not make.
     """
+    if accounting is not None:
+        return _estimate(
+            spec, context_length, parallel, kv_cache_type, flash_attention, gpu, accounting, metal
+        )
+    old = _estimate(
+        spec, context_length, parallel, kv_cache_type, flash_attention, gpu, "old", metal
+    )
+    new = _estimate(
+        spec, context_length, parallel, kv_cache_type, flash_attention, gpu, "new", metal
+    )
+    primary, other = (old, new) if old.total_bytes >= new.total_bytes else (new, old)
+    primary.alternative_accounting = other.accounting
+    primary.alternative_total_bytes = other.total_bytes
+    return primary
+
+
+def _estimate(
+    spec: ModelSpec,
+    context_length: int,
+    parallel: int,
+    kv_cache_type: KvCacheType,
+    flash_attention: bool,
+    gpu: bool,
+    accounting: Accounting,
+    metal: bool,
+) -> MemoryEstimate:
     if context_length < 1 or parallel < 1:
         raise UserInputError("Context length and parallel slots must be at least 1.")
     if kv_cache_type not in KV_BYTES:
@@ -268,10 +336,11 @@ def estimate_memory(
     cpu_weights = int(weights * table / max(params - _in_file_vision(spec), 1)) if table else 0
     if cpu_weights:
         weights -= cpu_weights
-        notes.append(
-            f"token-embedding table ({cpu_weights / GIB:.2f} GiB) stays in system RAM: "
-            "not part of the total, as in Ollama's own estimate"
-        )
+        if accounting == "old":
+            notes.append(
+                f"token-embedding table ({cpu_weights / GIB:.2f} GiB) stays in system RAM: "
+                "not part of the total, as in Ollama's own estimate"
+            )
     layers = spec.block_count or max(1, round(8 * (params / 1e9) ** 0.4))
     if not spec.block_count:
         notes.append(f"layer count unknown: assumed {layers}")
@@ -279,18 +348,27 @@ def estimate_memory(
     if spec.has_projector and context_length < MULTIMODAL_MIN_CONTEXT:
         loaded_ctx = MULTIMODAL_MIN_CONTEXT
         notes.append(f"Ollama loads models with a vision projector at {loaded_ctx} tokens or more")
-    kv = _kv_cache(spec, layers, params, loaded_ctx, parallel, kv_cache_type, notes)
-    graph = _graph(spec, layers, params, loaded_ctx * parallel, flash_attention)
+    kv = _kv_cache(spec, layers, params, loaded_ctx, parallel, kv_cache_type, accounting, notes)
+    graph = _graph(spec, layers, params, loaded_ctx * parallel, kv, flash_attention)
     layer_bytes = int((weights + kv) / layers)
-    # Ollama keeps one layer (weights + its cache) spare on the device it loads onto.
-    runtime = (GPU_RESERVE if gpu else 0) + layer_bytes
+    runtime = 0
+    if accounting == "old":
+        # llm/memory.go keeps the backend minimum (ml/device.go MinimumMemory) and one layer
+        # (weights + its cache) spare on the device it loads onto; the new engine reports neither.
+        reserve = (METAL_RESERVE_MIB if metal else GPU_RESERVE_MIB) * MIB if gpu else 0
+        runtime = reserve + layer_bytes
+    else:
+        weights += cpu_weights  # ml/device.go BackendMemory.Log counts InputWeights in the total
+        cpu_weights = 0
     projector_total = projector_weights + projector_graph
     overhead = graph + projector_total + runtime
-    return MemoryEstimate(
+    estimate = MemoryEstimate(
         model=spec.name,
         context_length=context_length,
         parallel=parallel,
         kv_cache_type=kv_cache_type,
+        accounting=accounting,
+        accounting_label=ACCOUNTING_LABELS[accounting],
         weights_bytes=weights,
         cpu_weights_bytes=cpu_weights,
         kv_cache_bytes=kv,
@@ -305,6 +383,19 @@ def estimate_memory(
         layer_bytes=layer_bytes,
         assumptions=notes,
     )
+    estimate.uncertainty_bytes = _uncertainty(estimate, spec)
+    return estimate
+
+
+def _uncertainty(estimate: MemoryEstimate, spec: ModelSpec) -> int:
+    """Parts' typical errors added in quadrature (they miss independently)."""
+    errors = dict(_PART_ERROR)
+    if not spec.file_size_bytes:
+        errors["weights"] = _PART_ERROR_GUESSED["weights"]
+    if not (spec.head_count_kv and spec.block_count):
+        errors["KV cache"] = _PART_ERROR_GUESSED["KV cache"]
+    total = sum((errors[name] * value) ** 2 for name, value in estimate.parts().items())
+    return int(total**0.5)
 
 
 def _projector(spec: ModelSpec, notes: list[str]) -> tuple[int, int]:
@@ -384,9 +475,10 @@ def _kv_cache(
     context: int,
     parallel: int,
     kv_cache_type: KvCacheType,
+    accounting: Accounting,
     notes: list[str],
 ) -> int:
-    """Cache bytes over the layers that keep one; sliding layers keep window × slots + a batch."""
+    """Cache bytes over the layers that keep one, layer by layer where Ollama's source says how."""
     per_element = KV_BYTES[kv_cache_type]
     ctx_total = context * parallel
     embedding, heads = spec.embedding_length or 0, spec.head_count or 0
@@ -397,27 +489,67 @@ def _kv_cache(
     value_dim = spec.value_length or key_dim
     cached_layers = max(layers - spec.shared_kv_layers, 1)
     global_token = spec.head_count_kv * (key_dim + value_dim) * per_element
-    if not (spec.sliding_window and spec.sliding_layer_fraction):
-        return int(cached_layers * global_token * ctx_total)
-    local_layers = round(cached_layers * spec.sliding_layer_fraction)
     local_key = spec.sliding_key_length or key_dim
     local_value = spec.sliding_value_length or spec.sliding_key_length or value_dim
     local_token = spec.head_count_kv * (local_key + local_value) * per_element
-    if context < spec.sliding_window:
-        local_ctx = ctx_total  # a window longer than the context never fills
-    else:
-        local_ctx = spec.sliding_window * parallel + BATCH
+    window = spec.sliding_window or 0
+    local_ctx = (
+        sliding_cache_tokens(spec.architecture, window, context, parallel, BATCH, accounting)
+        if window
+        else ctx_total
+    )
+    kinds = layer_kinds(
+        spec.architecture,
+        cached_layers,
+        has_window=bool(window),
+        cross_layers=frozenset(spec.cross_attention_layers),
+        accounting=accounting,
+    )
+    if kinds is not None:
+        # mllama's cross-attention layers hold the image tokens of every tile, in f32.
+        cross = spec.head_count_kv * (key_dim + value_dim) * 4 * MLLAMA_VISION_TOKENS * MLLAMA_TILES
+        sizes = {
+            "global": global_token * ctx_total,
+            "local": local_token * local_ctx,
+            "cross": cross,
+        }
+        return int(sum(sizes[kind] for kind in kinds))
+    if not (window and spec.sliding_layer_fraction):
+        return int(cached_layers * global_token * ctx_total)
+    local_layers = round(cached_layers * spec.sliding_layer_fraction)
+    notes.append(
+        f"{spec.architecture}: sliding-window layers taken as {spec.sliding_layer_fraction:.0%} "
+        "of the layers (no per-layer rule read from Ollama's source yet)"
+    )
     global_part = (cached_layers - local_layers) * global_token * ctx_total
     return int(global_part + local_layers * local_token * local_ctx)
 
 
-def _graph(spec: ModelSpec, layers: int, params: int, ctx_total: int, flash_attention: bool) -> int:
-    """Ollama's compute buffer for one batch: attention scores or output logits, whichever is larger."""
+def _graph(
+    spec: ModelSpec, layers: int, params: int, ctx_total: int, kv: int, flash_attention: bool
+) -> int:
+    """Ollama's compute buffer for one batch, by the architecture's rule in Ollama's source."""
     embedding = spec.embedding_length or (int((params / layers / 12) ** 0.5) if params else 4096)
     heads = spec.head_count or max(1, embedding // 128)
     vocab = spec.vocab_size or DEFAULT_VOCAB
     batch = min(BATCH, ctx_total)
     if spec.embedding_only:
         return 4 * batch * (1 + 4 * embedding + min(ctx_total, BATCH) * (1 + heads))
-    attention_ctx = min(ctx_total, 256) if flash_attention else ctx_total
-    return 4 * batch * max(1 + 4 * embedding + attention_ctx * (1 + heads), embedding + vocab)
+    shape = GraphShape(
+        arch=spec.architecture,
+        embedding=embedding,
+        heads=heads,
+        heads_kv=spec.head_count_kv or heads,
+        key_length=spec.key_length or embedding // heads,
+        vocab=vocab,
+        batch=batch,
+        context=min(ctx_total, 256) if flash_attention else ctx_total,
+        kv_total=kv,
+    )
+    graph = old_estimator_graph(shape)
+    if graph is None:
+        if spec.architecture and spec.head_count_kv:
+            return default_graph(shape)
+        # No architecture to look up (catalog entries): the llama rule, the commonest shape.
+        graph = old_estimator_graph(GraphShape(**{**shape.__dict__, "arch": "llama"}))
+    return graph or 0
