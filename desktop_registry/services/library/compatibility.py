@@ -117,6 +117,7 @@ class CompatibilityReport(BaseModel):
             "kv_cache_bytes": e.kv_cache_bytes,
             "overhead_bytes": e.overhead_bytes,
             "graph_bytes": e.graph_bytes,
+            "partial_graph_bytes": e.partial_graph_bytes,
             "projector_bytes": e.projector_bytes,
             "runtime_bytes": e.runtime_bytes,
             "uncertainty_bytes": e.uncertainty_bytes,

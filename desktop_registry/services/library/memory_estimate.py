@@ -6,6 +6,7 @@ Pure arithmetic on /api/show or catalog fields; never loads a model or asks a se
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field
@@ -19,11 +20,14 @@ from desktop_registry.services.library.memory_rules import (
     METAL_RESERVE_MIB,
     MLLAMA_TILES,
     MLLAMA_VISION_TOKENS,
+    WANTS_FLASH_ATTENTION,
     Accounting,
     GraphShape,
     default_graph,
+    gptoss_graph,
     layer_kinds,
     old_estimator_graph,
+    old_estimator_partial_graph,
     sliding_cache_tokens,
     tensor_bytes,
     vision_tower_parameters,
@@ -229,6 +233,7 @@ class MemoryEstimate(BaseModel):
     cpu_weights_bytes: int = 0  # the input-embedding table kept in system RAM, outside the total
     kv_cache_bytes: int
     graph_bytes: int
+    partial_graph_bytes: int = 0  # the graph Ollama ≤ 0.11 counts when some layers stay on the CPU
     projector_bytes: int = 0  # vision weights + the vision encoder's compute buffer
     projector_weights_bytes: int = 0
     projector_graph_bytes: int = 0
@@ -349,7 +354,9 @@ def _estimate(
         loaded_ctx = MULTIMODAL_MIN_CONTEXT
         notes.append(f"Ollama loads models with a vision projector at {loaded_ctx} tokens or more")
     kv = _kv_cache(spec, layers, params, loaded_ctx, parallel, kv_cache_type, accounting, notes)
-    graph = _graph(spec, layers, params, loaded_ctx * parallel, kv, flash_attention)
+    if accounting == "new" and spec.architecture in WANTS_FLASH_ATTENTION:
+        flash_attention = True
+    graph, partial_graph = _graph(spec, layers, params, loaded_ctx, parallel, kv, flash_attention)
     layer_bytes = int((weights + kv) / layers)
     runtime = 0
     if accounting == "old":
@@ -373,6 +380,7 @@ def _estimate(
         cpu_weights_bytes=cpu_weights,
         kv_cache_bytes=kv,
         graph_bytes=graph,
+        partial_graph_bytes=partial_graph,
         projector_bytes=projector_total,
         projector_weights_bytes=projector_weights,
         projector_graph_bytes=projector_graph,
@@ -526,15 +534,23 @@ def _kv_cache(
 
 
 def _graph(
-    spec: ModelSpec, layers: int, params: int, ctx_total: int, kv: int, flash_attention: bool
-) -> int:
-    """Ollama's compute buffer for one batch, by the architecture's rule in Ollama's source."""
+    spec: ModelSpec,
+    layers: int,
+    params: int,
+    context: int,
+    parallel: int,
+    kv: int,
+    flash_attention: bool,
+) -> tuple[int, int]:
+    """(whole-GPU, partial-offload) compute buffer for one batch, by the architecture's rule."""
+    ctx_total = context * parallel
     embedding = spec.embedding_length or (int((params / layers / 12) ** 0.5) if params else 4096)
     heads = spec.head_count or max(1, embedding // 128)
     vocab = spec.vocab_size or DEFAULT_VOCAB
     batch = min(BATCH, ctx_total)
     if spec.embedding_only:
-        return 4 * batch * (1 + 4 * embedding + min(ctx_total, BATCH) * (1 + heads))
+        graph = 4 * batch * (1 + 4 * embedding + min(ctx_total, BATCH) * (1 + heads))
+        return graph, graph
     shape = GraphShape(
         arch=spec.architecture,
         embedding=embedding,
@@ -543,13 +559,21 @@ def _graph(
         key_length=spec.key_length or embedding // heads,
         vocab=vocab,
         batch=batch,
-        context=min(ctx_total, 256) if flash_attention else ctx_total,
+        context=ctx_total,
         kv_total=kv,
     )
-    graph = old_estimator_graph(shape)
-    if graph is None:
+    if spec.architecture in ("gptoss", "gpt-oss"):
+        graph = gptoss_graph(shape, parallel, flash_attention)
+        return graph, graph
+    if flash_attention:
+        # Flash attention never materialises the batch x context score matrix.
+        shape = replace(shape, context=min(ctx_total, 256))
+    full, partial = old_estimator_graph(shape), old_estimator_partial_graph(shape)
+    if full is None:
         if spec.architecture and spec.head_count_kv:
-            return default_graph(shape)
+            graph = default_graph(shape)
+            return graph, graph
         # No architecture to look up (catalog entries): the llama rule, the commonest shape.
-        graph = old_estimator_graph(GraphShape(**{**shape.__dict__, "arch": "llama"}))
-    return graph or 0
+        llama = replace(shape, arch="llama")
+        full, partial = old_estimator_graph(llama), old_estimator_partial_graph(llama)
+    return full or 0, partial or full or 0

@@ -136,6 +136,47 @@ def old_estimator_graph(shape: GraphShape) -> int | None:
     return None
 
 
+def old_estimator_partial_graph(shape: GraphShape) -> int | None:
+    """`graphPartialOffload` of the same GraphSize: what Ollama counts when layers spill to the CPU."""
+    a, e, h, hk = shape.arch, shape.embedding, shape.heads, shape.heads_kv
+    b, c, v, k = shape.batch, shape.context, shape.vocab, shape.key_length
+    vocab_graph = 4 * b * (e + v) + e * v * 105 // 128
+    if a in ("llama", "llama4"):
+        attention = 4 * b * (1 + e + max(c, e)) + e * e * 9 // 16 + 4 * c * (b * h + k * hk)
+        return 4 * b * e + max(attention, vocab_graph)
+    if a == "mllama":
+        return max(4 * (b * (2 * e + 1 + c * (1 + h) + k * h) + k * c * hk), vocab_graph)
+    if a in ("gemma", "gemma2", "gemma3", "gemma3n"):
+        partial = max(
+            4 * e * b + e * v * 105 // 128 + 4 * v * b,
+            4 * b * (2 * e + 1 + 2 * k * h + c + c * h) + 4 * k * c * 8 + e * k * h * 9 // 16,
+        )
+        return partial * 4 if a == "gemma3n" else partial
+    if a == "command-r":
+        attention = 4 * b * (1 + 2 * e + c * (1 + h)) + 4 * e * c + e * e * 9 // 16
+        return max(vocab_graph, attention)
+    if a == "qwen2":
+        return max(vocab_graph, 4 * (b * (1 + 2 * e + c * (1 + h)) + e * (1 + c)))
+    if a == "deepseek2":
+        attention = (
+            4 * b * (2 * e + 1 + 2 * k * hk + c + c * hk) + 4 * k * c * hk + e * k * hk * 9 // 16
+        )
+        return max(4 * b * (3 * e + v) + e * v * 105 // 128, attention)
+    return None
+
+
+def gptoss_graph(shape: GraphShape, parallel: int, flash_attention: bool) -> int:
+    """fs/ggml/ggml.go GraphSize case "gptoss": a rough figure with flash attention, else gqa rule."""
+    if flash_attention:
+        return (4 * parallel + (shape.context >> 10) + 110) * 1024 * 1024
+    return 2 * shape.heads // max(shape.heads_kv, 1) * shape.kv_total // 6
+
+
+# fs/ggml/ggml.go `FlashAttention()` (Ollama 0.12): architectures the engine runs with flash
+# attention on unless told otherwise.
+WANTS_FLASH_ATTENTION = frozenset({"gemma3", "gptoss", "gpt-oss", "qwen3", "qwen3moe"})
+
+
 def default_graph(shape: GraphShape) -> int:
     """llm/memory.go: with no per-architecture case, graph = (heads / kv heads) x KV total / 6."""
     gqa = shape.heads // max(shape.heads_kv, 1)
