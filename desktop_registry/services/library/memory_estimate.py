@@ -356,7 +356,9 @@ def _estimate(
     kv = _kv_cache(spec, layers, params, loaded_ctx, parallel, kv_cache_type, accounting, notes)
     if accounting == "new" and spec.architecture in WANTS_FLASH_ATTENTION:
         flash_attention = True
-    graph, partial_graph = _graph(spec, layers, params, loaded_ctx, parallel, kv, flash_attention)
+    graph, partial_graph = _graph(
+        spec, layers, params, loaded_ctx, parallel, kv, flash_attention, accounting
+    )
     layer_bytes = int((weights + kv) / layers)
     runtime = 0
     if accounting == "old":
@@ -541,6 +543,7 @@ def _graph(
     parallel: int,
     kv: int,
     flash_attention: bool,
+    accounting: Accounting,
 ) -> tuple[int, int]:
     """(whole-GPU, partial-offload) compute buffer for one batch, by the architecture's rule."""
     ctx_total = context * parallel
@@ -570,10 +573,12 @@ def _graph(
         shape = replace(shape, context=min(ctx_total, 256))
     full, partial = old_estimator_graph(shape), old_estimator_partial_graph(shape)
     if full is None:
-        if spec.architecture and spec.head_count_kv:
+        if spec.architecture and spec.head_count_kv and accounting == "old":
+            # The old estimator's placeholder for architectures it has no case for.
             graph = default_graph(shape)
             return graph, graph
-        # No architecture to look up (catalog entries): the llama rule, the commonest shape.
+        # The new engine allocates the real graph: attention scores or output logits, whichever
+        # is larger — the shape of the llama rule, which is what the catalog falls back to too.
         llama = replace(shape, arch="llama")
         full, partial = old_estimator_graph(llama), old_estimator_partial_graph(llama)
     return full or 0, partial or full or 0
