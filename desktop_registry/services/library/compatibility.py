@@ -201,6 +201,9 @@ class CompatibilityService:
     def __init__(self, hardware: HardwareProbe, library: LibraryService | None = None) -> None:
         self.hardware = hardware
         self.library = library
+        # The Ollama server's version (/api/version), when the app has asked: picks the accounting
+        # the estimate follows; None estimates both and reports the larger.
+        self.ollama_version: str | None = None
 
     def profile(self, override: HardwareProfile | None = None) -> HardwareProfile:
         return override or self.hardware.profile()
@@ -224,7 +227,7 @@ class CompatibilityService:
             parallel=parallel,
             kv_cache_type=kv_cache_type,
             gpu=hw.has_gpu,
-            accounting=accounting_for_version(ollama_version),
+            accounting=accounting_for_version(ollama_version or self.ollama_version),
             metal=any(g.vendor == "apple" for g in hw.gpus),
         )
         fit, layers, score, reason = assess(estimate, hw)

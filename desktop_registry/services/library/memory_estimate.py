@@ -256,16 +256,29 @@ class MemoryEstimate(BaseModel):
             "reserve": self.runtime_bytes,
         }
 
-    def summary(self) -> str:
-        """E.g. "7.4 GiB ± 0.5 (weights 61%, KV cache 28%)": the figure, its spread, what dominates."""
+    def figure(self) -> str:
+        """E.g. "7.4 GiB ± 0.5": the total and its spread."""
+        return f"{self.total_bytes / GIB:.1f} GiB ± {self.uncertainty_bytes / GIB:.1f}"
+
+    def dominant_parts(self) -> str:
+        """E.g. "weights 61%, KV cache 28%": the parts that make up most of the total."""
         parts = sorted(self.parts().items(), key=lambda kv: -kv[1])
-        shares = [
+        return ", ".join(
             f"{name} {value / self.total_bytes:.0%}"
             for name, value in parts[:2]
             if value and value >= 0.15 * self.total_bytes
-        ]
-        text = f"{self.total_bytes / GIB:.1f} GiB ± {self.uncertainty_bytes / GIB:.1f}"
-        return f"{text} ({', '.join(shares)})" if shares else text
+        )
+
+    def summary(self) -> str:
+        """E.g. "7.4 GiB ± 0.5 (weights 61%, KV cache 28%)": the figure, its spread, what dominates."""
+        shares = self.dominant_parts()
+        return f"{self.figure()} ({shares})" if shares else self.figure()
+
+    def describe(self) -> str:
+        """One line for a panel: "7.4 GiB ± 0.5 GiB at 8,192 tokens (weights 61%, KV cache 28%)"."""
+        shares = self.dominant_parts()
+        text = f"{self.figure()} GiB at {self.context_length:,} tokens"
+        return f"{text} ({shares})" if shares else text
 
     def accounting_note(self) -> str:
         """Which Ollama's figure this is, and the other one when the version is unknown."""
