@@ -31,7 +31,15 @@ GIB = 1024**3
 COMPARED_PARTS = {
     "total": ("total_bytes",),
     "weights+kv": ("weights_bytes", "kv_cache_bytes"),
+    # Some layers stayed on the CPU: Ollama <= 0.11 then counts the partial-offload graph.
+    "total-partial": ("total_bytes", "-graph_bytes", "partial_graph_bytes"),
 }
+# `reported_parts` names -> estimate fields, for points whose log gives a breakdown.
+PART_FIELDS = {"weights": "weights_bytes", "kv": "kv_cache_bytes", "graph": "graph_bytes"}
+
+
+def _sum_parts(estimate: dict[str, Any], parts: tuple[str, ...]) -> int:
+    return sum(-estimate[p[1:]] if p.startswith("-") else estimate[p] for p in parts)
 
 
 def _estimate(point: dict[str, Any], tmp: Path) -> dict[str, Any]:
@@ -41,6 +49,7 @@ def _estimate(point: dict[str, Any], tmp: Path) -> dict[str, Any]:
         "--from-show", str(REFERENCE / point["show"]),
         "--ctx", str(point["num_ctx"]), "--parallel", str(point["parallel"]),
         "--hardware", str(tmp / f"{point['device']}.json"), "--json",
+        "--ollama-version", point.get("ollama_version", ""),
     ]  # fmt: skip
     with contextlib.redirect_stdout(out):
         code = main(argv)
@@ -59,6 +68,7 @@ def _percentile(values: list[float], share: float) -> float:
 def main_bench() -> None:
     points = json.loads((REFERENCE / "points.json").read_text())["points"]
     errors: list[float] = []
+    part_errors: dict[str, list[float]] = {}
     excluded = 0
     with tempfile.TemporaryDirectory() as tmp_dir:
         tmp = Path(tmp_dir)
@@ -70,18 +80,18 @@ def main_bench() -> None:
         for device, profile in profiles.items():
             (tmp / f"{device}.json").write_text(profile.model_dump_json())
         print(
-            f"{'model':<28}{'ctx×slots':>12}{'device':>7}{'compared':>12}"
+            f"{'model':<28}{'ctx×slots':>12}{'device':>7}{'compared':>14}"
             f"{'reported':>11}{'estimate':>11}{'error':>9}"
         )
         for point in points:
             estimate = _estimate(point, tmp)
             compare = point.get("compare", "total")
-            estimated = sum(estimate[part] for part in COMPARED_PARTS[compare])
+            estimated = _sum_parts(estimate, COMPARED_PARTS[compare])
             reported = point["reported_size_bytes"]
             error = (estimated - reported) / reported * 100
             ctx = f"{point['num_ctx']}×{point['parallel']}"
             line = (
-                f"{point['model']:<28}{ctx:>12}{point['device']:>7}{compare:>12}"
+                f"{point['model']:<28}{ctx:>12}{point['device']:>7}{compare:>14}"
                 f"{reported / GIB:>10.2f}G{estimated / GIB:>10.2f}G{error:>+8.1f}%"
             )
             if point.get("excluded"):
@@ -90,6 +100,11 @@ def main_bench() -> None:
                 continue
             errors.append(error)
             print(line)
+            for part, value in point.get("reported_parts", {}).items():
+                field = PART_FIELDS[part]
+                if part == "graph" and compare == "total-partial":
+                    field = "partial_graph_bytes"
+                part_errors.setdefault(part, []).append(abs(estimate[field] - value) / value * 100)
     abs_errors = [abs(e) for e in errors]
     print(
         json.dumps(
@@ -100,6 +115,14 @@ def main_bench() -> None:
                 "max_abs_error_pct": round(max(abs_errors), 2),
                 "mean_signed_error_pct": round(statistics.mean(errors), 2),
                 "points": len(errors),
+                "families": len(
+                    {p.get("family", p["model"]) for p in points if not p.get("excluded")}
+                ),
+                "part_median_abs_error_pct": {
+                    part: round(statistics.median(values), 2)
+                    for part, values in part_errors.items()
+                },
+                "part_points": {part: len(values) for part, values in part_errors.items()},
                 "excluded_points": excluded,
             }
         )

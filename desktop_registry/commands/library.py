@@ -95,7 +95,8 @@ def _print_report(report: CompatibilityReport) -> None:
     print(f"  weights     {_gib(e.weights_bytes)}")
     print(f"  KV cache    {_gib(e.kv_cache_bytes)}")
     print(f"  overhead    {_gib(e.overhead_bytes)}  (graph {_gib(e.graph_bytes)}, projector {_gib(e.projector_bytes)})")  # fmt: skip
-    print(f"  total       {_gib(e.total_bytes)}")
+    print(f"  total       {e.summary()}")
+    print(f"              {e.accounting_note()}")
     print(f"Fit: {report.fit.label} — {report.reason} (score {report.score:.2f})")
     for warning in report.warnings:
         print(f"  ! {warning}")
@@ -109,6 +110,7 @@ def cmd_estimate(args: argparse.Namespace, ctx: AppContext) -> int:
         "hardware": _hardware_arg(args),
         "parallel": args.parallel,
         "kv_cache_type": args.kv_cache_type,
+        "ollama_version": args.ollama_version,
     }
     if args.from_show:
         try:
@@ -225,6 +227,10 @@ def add_commands(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     )
     p.add_argument("--kv-cache-type", choices=["f16", "q8_0", "q4_0"], default="f16")
     p.add_argument("--hardware", dest="hardware_file", type=Path, help="a saved `hardware --json`")
+    p.add_argument(
+        "--ollama-version",
+        help="the server's version (/api/version): picks its accounting; both when not given",
+    )
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_estimate)
 

@@ -148,14 +148,8 @@ class CompatibilitySection(QWidget):
             self.set_row("memory", f"cannot estimate: {error or 'no report'}")
             return
         e = report.estimate
-        gib = 1024**3
-        parts = (
-            f"weights {e.weights_bytes / gib:.1f} GiB, KV cache {e.kv_cache_bytes / gib:.1f} GiB"
-        )
-        self.set_row(
-            "memory",
-            f"{e.total_bytes / gib:.1f} GiB at {e.context_length:,} tokens ({parts})",
-        )
+        self.set_row("memory", e.describe())
+        self.labels["memory"].setToolTip(e.accounting_note())
         colour = BADGE.get(BADGE_KEYS.get(report.fit.badge, "error"), BADGE["error"])
         fit = self.labels["fit"]
         self.set_row("fit", f"● {report.fit.label}")

@@ -116,7 +116,7 @@ class LibraryTable(QAbstractTableModel):
                 f"{entry.size_bytes / 1e9:.1f} GB" if entry.size_bytes else "-",
                 ", ".join(c.value for c in entry.categories),
                 "",
-                f"{report.estimate.total_bytes / GIB:.1f} GiB" if report else "-",
+                report.estimate.figure() if report else "-",
                 state,
                 f"{result.relevance:.2f}",
             )[col]
@@ -128,6 +128,7 @@ class LibraryTable(QAbstractTableModel):
             if report is None:
                 return "Served remotely: needs no local memory."
             lines = [report.fit.label + ": " + report.reason, *report.warnings]
+            lines.append(f"{report.estimate.summary()}, {report.estimate.accounting_note()}")
             lines += [f"→ {s.text}" for s in report.suggestions]
             return "\n".join(lines)
         return None

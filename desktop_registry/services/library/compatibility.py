@@ -22,6 +22,7 @@ from desktop_registry.services.library.memory_estimate import (
     bits_per_weight,
     estimate_memory,
 )
+from desktop_registry.services.library.memory_rules import accounting_for_version
 
 # Keep some memory for the OS and other programs: never plan to use every byte.
 RAM_HEADROOM = 0.9
@@ -116,7 +117,14 @@ class CompatibilityReport(BaseModel):
             "kv_cache_bytes": e.kv_cache_bytes,
             "overhead_bytes": e.overhead_bytes,
             "graph_bytes": e.graph_bytes,
+            "partial_graph_bytes": e.partial_graph_bytes,
             "projector_bytes": e.projector_bytes,
+            "runtime_bytes": e.runtime_bytes,
+            "uncertainty_bytes": e.uncertainty_bytes,
+            "accounting": e.accounting,
+            "alternative_accounting": e.alternative_accounting,
+            "alternative_total_bytes": e.alternative_total_bytes,
+            "summary": e.summary(),
             "layers": e.layers,
             "fit": self.fit.value,
             "gpu_layers": self.gpu_layers,
@@ -193,6 +201,9 @@ class CompatibilityService:
     def __init__(self, hardware: HardwareProbe, library: LibraryService | None = None) -> None:
         self.hardware = hardware
         self.library = library
+        # The Ollama server's version (/api/version), when the app has asked: picks the accounting
+        # the estimate follows; None estimates both and reports the larger.
+        self.ollama_version: str | None = None
 
     def profile(self, override: HardwareProfile | None = None) -> HardwareProfile:
         return override or self.hardware.profile()
@@ -207,10 +218,17 @@ class CompatibilityService:
         kv_cache_type: KvCacheType = "f16",
         entry: LibraryEntry | None = None,
         suggest: bool = True,
+        ollama_version: str | None = None,
     ) -> CompatibilityReport:
         hw = self.profile(hardware)
         estimate = estimate_memory(
-            spec, context_length, parallel=parallel, kv_cache_type=kv_cache_type, gpu=hw.has_gpu
+            spec,
+            context_length,
+            parallel=parallel,
+            kv_cache_type=kv_cache_type,
+            gpu=hw.has_gpu,
+            accounting=accounting_for_version(ollama_version or self.ollama_version),
+            metal=any(g.vendor == "apple" for g in hw.gpus),
         )
         fit, layers, score, reason = assess(estimate, hw)
         report = CompatibilityReport(
