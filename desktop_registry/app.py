@@ -58,6 +58,9 @@ class AppContext:
     db: Database
     models: ModelRepository
     events: EventHub = field(default_factory=EventHub)
+    # The Ollama version last seen (/api/version, set by the window's check): memory estimates
+    # follow that version's accounting; None = both accountings, the larger reported.
+    ollama_version: str | None = None
     _retired: list[Any] = field(default_factory=list)  # clients replaced by a settings change
     # Long-lived adapters, built on first use and closed once by aclose(): the Ollama client
     # (its connection pool), the GitHub Models client, one client per endpoint, the tracker.
@@ -373,14 +376,18 @@ class AppContext:
     def compatibility(self) -> CompatibilityService:
         from desktop_registry.services.library.compatibility import CompatibilityService
 
-        return CompatibilityService(self.hardware(), self.library())
+        service = CompatibilityService(self.hardware(), self.library())
+        service.ollama_version = self.ollama_version
+        return service
 
     def recommendations(self) -> RecommendationService:
         from desktop_registry.services.library.compatibility import CompatibilityService
         from desktop_registry.services.library.recommend import RecommendationService
 
         library = self.library()
-        return RecommendationService(library, CompatibilityService(self.hardware(), library))
+        fit = CompatibilityService(self.hardware(), library)
+        fit.ollama_version = self.ollama_version
+        return RecommendationService(library, fit)
 
     def comparison(self) -> ComparisonService:
         from desktop_registry.services.library.comparison import ComparisonService
@@ -389,6 +396,7 @@ class AppContext:
 
         library = self.library()
         compatibility = CompatibilityService(self.hardware(), library)
+        compatibility.ollama_version = self.ollama_version
         return ComparisonService(
             library, compatibility, RecommendationService(library, compatibility)
         )

@@ -60,7 +60,7 @@ class SourceStatus:
             self._mark_ollama(offline=True)
             return False
         self.ollama_ok = True
-        self.ollama_version = info.version
+        self.ollama_version = window.ctx.ollama_version = info.version
         self._mark_ollama(offline=False)
         window.banner.setVisible(False)
         window.status.set_ollama(True, f"Ollama {info.version} · {url}")

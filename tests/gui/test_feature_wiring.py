@@ -220,3 +220,16 @@ def test_a_remote_model_says_it_needs_no_memory_here(synced_window, loop):
     run(loop, window.tasks.idle())
     assert window.inspector.compat["memory"].text() == "none here: served remotely by its provider"
     assert window.inspector.compat["fit"].text() == ""
+
+
+def test_the_memory_estimate_follows_the_ollama_version_the_window_saw(synced_window, loop):
+    """The emulator reports 0.12.6: once the window has seen it, estimates use the newer
+    engine's accounting instead of reporting both (the version-unknown case)."""
+    window = synced_window
+    window.ctx._hardware = DescribedMachine()
+    compat = window.inspector.compat
+    until(loop, lambda: window.ctx.ollama_version == "0.12.6")
+    window.browser.select_model(window.ctx.models.find("phi:2.7b").id)
+    until(loop, lambda: compat["fit"].text() != "")
+    tip = compat["memory"].toolTip()
+    assert "Ollama ≥ 0.12 engine" in tip and "server version unknown" not in tip
