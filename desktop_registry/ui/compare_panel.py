@@ -33,6 +33,7 @@ from desktop_registry.ui.compare_choices import default_metric, listed_metrics
 from desktop_registry.ui.compare_figures import FiguresTable
 from desktop_registry.ui.compare_picker import MAX_MODELS, MIN_MODELS, ModelPicker
 from desktop_registry.ui.metric_format import is_score
+from desktop_registry.ui.suite_import import SuiteDrop, ask_suite_files, import_suite_files
 from desktop_registry.ui.tasks import TaskRunner
 from desktop_registry.ui.widgets.charts import (
     BarChart,
@@ -69,6 +70,9 @@ class ComparePanel(QWidget):
         self.model_list.refused.connect(lambda text: self.status.setText(text))
         self.suite_box = QComboBox()
         self.suite_box.currentTextChanged.connect(lambda _: self._suite_changed())
+        self.import_button = QPushButton("Import suite…")  # or drop a .prompt.yml on the panel
+        self.import_button.clicked.connect(lambda: self.import_suites(ask_suite_files(self)))
+        SuiteDrop(self, self.import_suites)
         self.slot_box = QComboBox()
         self.run_button = QPushButton("Run suite")
         self.bench_button = QPushButton("Benchmark models")
@@ -92,7 +96,10 @@ class ComparePanel(QWidget):
         lv.addWidget(QLabel("Models (pick 2–8)"))
         lv.addWidget(self.model_list, 1)
         lv.addWidget(QLabel("Suite"))
-        lv.addWidget(self.suite_box)
+        suite_row = QHBoxLayout()
+        suite_row.addWidget(self.suite_box, 1)
+        suite_row.addWidget(self.import_button)
+        lv.addLayout(suite_row)
         lv.addWidget(self.run_button)
         lv.addWidget(self.bench_button)
         lv.addWidget(QLabel("Slot (history across its versions)"))
@@ -157,6 +164,18 @@ class ComparePanel(QWidget):
             self.status.setText(f"Slots are not available: {exc}")
         self._fill(self.slot_box, [NO_SLOT, *slots])
         self.refresh()
+
+    def import_suites(self, paths: list[Path]) -> None:
+        said: list[str] = []
+        names = import_suite_files(self.ctx.eval_suites(), paths, said.append)
+        if names:
+            self.show_imported_suite(names[-1])
+        self.status.setText(" ".join(said) or self.status.text())
+
+    def show_imported_suite(self, name: str) -> None:
+        self.reload()
+        self.suite_box.setCurrentText(name)  # announces the pick; the import is the news
+        self.status.setText(f"Imported suite {name!r}.")
 
     def suite(self) -> EvalSuite | None:
         """The chosen suite, read from the catalog (None for "benchmark only")."""
