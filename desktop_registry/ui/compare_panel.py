@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -119,26 +120,34 @@ class ComparePanel(QWidget):
         self.charts = QTabWidget()
         for chart, title in (
             (self.bars, "Bars"),
-            (self.boxes, "Latency distribution"),
+            (self.boxes, "Latency"),  # short titles: the four tabs fit at 1280 px
             (self.scatter, "Score vs latency"),
             (self.history, "History"),
         ):
             self.charts.addTab(chart, title)
-        self.png_button = QPushButton("Export chart PNG…")
-        self.csv_button = QPushButton("Export table CSV…")
+        self.png_button = QPushButton("PNG…")
+        self.png_button.setToolTip("Export the chart as PNG")
+        self.csv_button = QPushButton("CSV…")
+        self.csv_button.setToolTip("Export the table as CSV")
+        for box in (self.metric_box, self.score_box):  # a metric's name is read, not guessed
+            box.setMinimumContentsLength(16)
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
         self.png_button.clicked.connect(lambda: self._save("png"))
         self.csv_button.clicked.connect(lambda: self._save("csv"))
         self.table = FiguresTable()
 
         right = QWidget()
         rv = QVBoxLayout(right)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Metric"))
-        top.addWidget(self.metric_box, 1)
-        top.addWidget(QLabel("Score"))
-        top.addWidget(self.score_box, 1)
-        top.addWidget(self.png_button)
-        top.addWidget(self.csv_button)
+        top = QGridLayout()  # two rows: each name readable in a narrow work area
+        top.addWidget(QLabel("Metric"), 0, 0)
+        top.addWidget(self.metric_box, 0, 1)
+        top.addWidget(self.png_button, 0, 2)
+        top.addWidget(QLabel("Score"), 1, 0)
+        top.addWidget(self.score_box, 1, 1)
+        top.addWidget(self.csv_button, 1, 2)
+        top.setColumnStretch(1, 1)
         rv.addLayout(top)
         rv.addWidget(self.charts, 3)
         rv.addWidget(self.table, 1)
@@ -146,6 +155,7 @@ class ComparePanel(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 4)
+        splitter.setSizes([230, 770])  # the charts get the room; long names scroll in the list
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self.reload()
@@ -210,7 +220,7 @@ class ComparePanel(QWidget):
 
     def select(self, names: list[str]) -> None:
         self.model_list.check(names)
-        self.refresh()
+        self.refresh(announce=True)
 
     # ----- drawing --------------------------------------------------------------------------
     def chosen(self) -> list[ModelRecord]:
