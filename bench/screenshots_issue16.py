@@ -3,7 +3,7 @@ Ollama and GitHub Models emulators (the full model set, a variant and an ensembl
 
 Scenes: tree (every model once, names whole), inspector of a local model with performance rows,
 chat with a Markdown reply holding a code block, the conversation list, Compare with a suite
-score chart, the Library tab with the ensemble present. Run under a display:
+score chart, the Library tab with the ensemble present, the Slots panel with its forms. Run under a display:
 `xvfb-run -a -s "-screen 0 1920x1080x24" python3 bench/screenshots_issue16.py --out /tmp/shots-16`.
 Also chat_reopened_*_dark.png: the same chat rendered afresh in the dark theme.
 Last line: one JSON object naming the files written.
@@ -106,6 +106,10 @@ async def prepare(ctx: Any, emu: Any) -> None:
         await runner.run(run.id)
         await bench.run([name])
     emu.latency_s = 0.0
+    versions = ctx.versions(tracked=False)
+    versions.create_slot("chat assistant", "completion", "The model the team chats with")
+    versions.add_version("chat assistant", "llama3.1:8b", "1.0.0")
+    versions.add_version("chat assistant", "qwen3:8b", "1.1.0")
 
 
 async def scenes(app: Any, out: Path) -> list[str]:
@@ -207,6 +211,9 @@ async def scenes(app: Any, out: Path) -> list[str]:
 
                 window.tabs.setCurrentIndex(titles["Library"])
                 await shot(f"library_{suffix}.png")
+
+                window.tabs.setCurrentIndex(titles["Slots"])  # the create and add forms
+                await shot(f"slots_{suffix}.png")
                 window.status.clearMessage()
 
         window.close()

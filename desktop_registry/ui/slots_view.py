@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
+    QGridLayout,
     QGroupBox,
     QHBoxLayout,
     QHeaderView,
@@ -73,7 +74,10 @@ class SlotsView(QWidget):
         self.history = QListWidget()
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why? (kept in the history)")
-        self.reindex = QCheckBox("Stored embeddings will be re-indexed")
+        self.reindex = QCheckBox("Re-index stored embeddings")
+        self.reindex.setToolTip(
+            "Confirms that vectors stored with the old model will be re-indexed"
+        )
         self.switch_button = QPushButton("Switch to selected")
         self.rollback_button = QPushButton("Rollback")
         self.switch_button.clicked.connect(lambda: self._start(self.switch_selected()))
@@ -93,9 +97,9 @@ class SlotsView(QWidget):
         layout.addWidget(self.active_label)
         layout.addWidget(QLabel("Versions"))
         layout.addWidget(self.table, 2)
+        layout.addWidget(self.reason)  # its own row: the reason and the checkbox stay readable
         actions = QHBoxLayout()
-        actions.addWidget(self.reason, 1)
-        actions.addWidget(self.reindex)
+        actions.addWidget(self.reindex, 1)
         actions.addWidget(self.switch_button)
         actions.addWidget(self.rollback_button)
         layout.addLayout(actions)
@@ -178,6 +182,7 @@ class SlotsView(QWidget):
                 f"{change.to_version} by {change.actor}{why}"
             )
         self._offer_models(slot.capability)
+        self.reindex.setVisible(slot.capability == Capability.EMBEDDING.value)  # only they need it
 
     # ----- the create and add forms ---------------------------------------------------------
     def _build_forms(self) -> None:
@@ -199,16 +204,18 @@ class SlotsView(QWidget):
         self.add_model.setMinimumContentsLength(18)
         self.add_version_edit = QLineEdit()
         self.add_version_edit.setPlaceholderText("1.0.0")
-        self.add_version_edit.setMaximumWidth(110)
+        self.add_version_edit.setMinimumWidth(90)
+        self.add_version_edit.setMaximumWidth(140)
         self.add_button = QPushButton("Add version")
         self.add_button.clicked.connect(lambda: self._start(self.add_selected()))
         self.add_box = QGroupBox("Add a model as a new version")
-        row = QHBoxLayout(self.add_box)
-        row.addWidget(QLabel("Model"))
-        row.addWidget(self.add_model, 1)
-        row.addWidget(QLabel("Version"))
-        row.addWidget(self.add_version_edit)
-        row.addWidget(self.add_button)
+        grid = QGridLayout(self.add_box)  # two rows: a long model name is never cut
+        grid.addWidget(QLabel("Model"), 0, 0)
+        grid.addWidget(self.add_model, 0, 1, 1, 3)
+        grid.addWidget(QLabel("Version"), 1, 0)
+        grid.addWidget(self.add_version_edit, 1, 1)
+        grid.addWidget(self.add_button, 1, 3)
+        grid.setColumnStretch(2, 1)
 
     def _offer_models(self, capability: str) -> None:
         """Only models with the slot's capability can be added; say so when there is none."""

@@ -77,6 +77,7 @@ def test_creating_a_slot_lists_it_selects_it_and_offers_only_models_that_can_fil
     assert offered(view) == ["mxbai-embed-large:latest", "nomic-embed-text:latest"]
     assert view.add_version_edit.text() == "1.0.0"
     assert view.add_box.isEnabled() and view.add_button.isEnabled()
+    assert view.reindex.isVisibleTo(view)  # an embedding slot's switch may need a re-index
 
 
 def test_a_slot_without_a_name_or_with_a_taken_name_is_refused_with_the_reason(view, registry):
@@ -164,6 +165,7 @@ def test_the_slots_tab_creates_and_fills_a_slot_in_the_registry_the_cli_reads(
         panel.create_button.click()
         assert "llama3.1:8b" in offered(panel)
         assert "nomic-embed-text:latest" not in offered(panel)
+        assert not panel.reindex.isVisibleTo(panel)  # no embeddings to re-index for tools
 
         add(panel, loop, "llama3.1:8b", "1.0.0")
         assert "active" in panel.status.text(), panel.status.text()
