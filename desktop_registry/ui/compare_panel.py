@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from PySide6.QtWidgets import (
     QComboBox,
     QFileDialog,
+    QGridLayout,
     QHBoxLayout,
     QLabel,
     QProgressBar,
@@ -33,6 +34,7 @@ from desktop_registry.ui.compare_choices import default_metric, listed_metrics
 from desktop_registry.ui.compare_figures import FiguresTable
 from desktop_registry.ui.compare_picker import MAX_MODELS, MIN_MODELS, ModelPicker
 from desktop_registry.ui.metric_format import is_score
+from desktop_registry.ui.suite_import import SuiteDrop, ask_suite_files, import_suite_files
 from desktop_registry.ui.tasks import TaskRunner
 from desktop_registry.ui.widgets.charts import (
     BarChart,
@@ -69,6 +71,9 @@ class ComparePanel(QWidget):
         self.model_list.refused.connect(lambda text: self.status.setText(text))
         self.suite_box = QComboBox()
         self.suite_box.currentTextChanged.connect(lambda _: self._suite_changed())
+        self.import_button = QPushButton("Import suite…")  # or drop a .prompt.yml on the panel
+        self.import_button.clicked.connect(lambda: self.import_suites(ask_suite_files(self)))
+        SuiteDrop(self, self.import_suites)
         self.slot_box = QComboBox()
         self.run_button = QPushButton("Run suite")
         self.bench_button = QPushButton("Benchmark models")
@@ -92,7 +97,10 @@ class ComparePanel(QWidget):
         lv.addWidget(QLabel("Models (pick 2–8)"))
         lv.addWidget(self.model_list, 1)
         lv.addWidget(QLabel("Suite"))
-        lv.addWidget(self.suite_box)
+        suite_row = QHBoxLayout()
+        suite_row.addWidget(self.suite_box, 1)
+        suite_row.addWidget(self.import_button)
+        lv.addLayout(suite_row)
         lv.addWidget(self.run_button)
         lv.addWidget(self.bench_button)
         lv.addWidget(QLabel("Slot (history across its versions)"))
@@ -112,26 +120,34 @@ class ComparePanel(QWidget):
         self.charts = QTabWidget()
         for chart, title in (
             (self.bars, "Bars"),
-            (self.boxes, "Latency distribution"),
+            (self.boxes, "Latency"),  # short titles: the four tabs fit at 1280 px
             (self.scatter, "Score vs latency"),
             (self.history, "History"),
         ):
             self.charts.addTab(chart, title)
-        self.png_button = QPushButton("Export chart PNG…")
-        self.csv_button = QPushButton("Export table CSV…")
+        self.png_button = QPushButton("PNG…")
+        self.png_button.setToolTip("Export the chart as PNG")
+        self.csv_button = QPushButton("CSV…")
+        self.csv_button.setToolTip("Export the table as CSV")
+        for box in (self.metric_box, self.score_box):  # a metric's name is read, not guessed
+            box.setMinimumContentsLength(16)
+            box.setSizeAdjustPolicy(
+                QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon
+            )
         self.png_button.clicked.connect(lambda: self._save("png"))
         self.csv_button.clicked.connect(lambda: self._save("csv"))
         self.table = FiguresTable()
 
         right = QWidget()
         rv = QVBoxLayout(right)
-        top = QHBoxLayout()
-        top.addWidget(QLabel("Metric"))
-        top.addWidget(self.metric_box, 1)
-        top.addWidget(QLabel("Score"))
-        top.addWidget(self.score_box, 1)
-        top.addWidget(self.png_button)
-        top.addWidget(self.csv_button)
+        top = QGridLayout()  # two rows: each name readable in a narrow work area
+        top.addWidget(QLabel("Metric"), 0, 0)
+        top.addWidget(self.metric_box, 0, 1)
+        top.addWidget(self.png_button, 0, 2)
+        top.addWidget(QLabel("Score"), 1, 0)
+        top.addWidget(self.score_box, 1, 1)
+        top.addWidget(self.csv_button, 1, 2)
+        top.setColumnStretch(1, 1)
         rv.addLayout(top)
         rv.addWidget(self.charts, 3)
         rv.addWidget(self.table, 1)
@@ -139,6 +155,7 @@ class ComparePanel(QWidget):
         splitter.addWidget(left)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 4)
+        splitter.setSizes([230, 770])  # the charts get the room; long names scroll in the list
         layout = QVBoxLayout(self)
         layout.addWidget(splitter)
         self.reload()
@@ -157,6 +174,18 @@ class ComparePanel(QWidget):
             self.status.setText(f"Slots are not available: {exc}")
         self._fill(self.slot_box, [NO_SLOT, *slots])
         self.refresh()
+
+    def import_suites(self, paths: list[Path]) -> None:
+        said: list[str] = []
+        names = import_suite_files(self.ctx.eval_suites(), paths, said.append)
+        if names:
+            self.show_imported_suite(names[-1])
+        self.status.setText(" ".join(said) or self.status.text())
+
+    def show_imported_suite(self, name: str) -> None:
+        self.reload()
+        self.suite_box.setCurrentText(name)  # announces the pick; the import is the news
+        self.status.setText(f"Imported suite {name!r}.")
 
     def suite(self) -> EvalSuite | None:
         """The chosen suite, read from the catalog (None for "benchmark only")."""
@@ -191,7 +220,7 @@ class ComparePanel(QWidget):
 
     def select(self, names: list[str]) -> None:
         self.model_list.check(names)
-        self.refresh()
+        self.refresh(announce=True)
 
     # ----- drawing --------------------------------------------------------------------------
     def chosen(self) -> list[ModelRecord]:

@@ -114,7 +114,7 @@ class LibraryTable(QAbstractTableModel):
                 entry.name,
                 entry.parameter_size or "-",
                 f"{entry.size_bytes / 1e9:.1f} GB" if entry.size_bytes else "-",
-                ", ".join(c.value for c in entry.categories),
+                ", ".join(c.value.replace("_", " ") for c in entry.categories),
                 "",
                 report.estimate.figure() if report else "-",
                 state,
@@ -125,6 +125,8 @@ class LibraryTable(QAbstractTableModel):
         if role == Qt.ItemDataRole.ForegroundRole and col == 4:
             return QBrush(QColor("white"))
         if role == Qt.ItemDataRole.ToolTipRole:
+            if col == 3:
+                return ", ".join(c.value.replace("_", " ") for c in entry.categories) or None
             if report is None:
                 return "Served remotely: needs no local memory."
             lines = [report.fit.label + ": " + report.reason, *report.warnings]
@@ -171,7 +173,12 @@ class LibraryView(QWidget):
         self.table.setModel(self.table_model)
         self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
+        # Categories get a fixed readable width on one line (full text in the tooltip), so a
+        # narrow work area scrolls sideways instead of squeezing them to "ego".
+        self.table.horizontalHeader().setSectionResizeMode(3, QHeaderView.ResizeMode.Interactive)
+        self.table.setColumnWidth(3, 150)
+        self.table.horizontalHeader().moveSection(3, 6)  # shown after State: fit comes first
+        self.table.setWordWrap(False)
         self.table.verticalHeader().setVisible(False)
         self.pull_button = QPushButton("Pull")
         self.pull_button.clicked.connect(self.pull_selected)

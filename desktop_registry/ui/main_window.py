@@ -36,6 +36,7 @@ from desktop_registry.ui.model_tree import ModelBrowser
 from desktop_registry.ui.rate_limit_status import RateLimitLabel
 from desktop_registry.ui.source_status import Banner, SourceStatus
 from desktop_registry.ui.status_bar import WindowStatusBar
+from desktop_registry.ui.suite_import import accept_window_drops
 from desktop_registry.ui.tasks import TaskRunner
 from desktop_registry.ui.theme import apply_theme
 from desktop_registry.ui.window_menus import build_menus
@@ -107,6 +108,7 @@ class MainWindow(QMainWindow):
         self.tabs.add_panels()
 
         build_menus(self)
+        accept_window_drops(self)  # a .prompt.yml dropped on the window is imported
         self.browser.model_selected.connect(self.show_model)
         self.inspector.chat_requested.connect(self.chat_with)
         self.inspector.model_link.connect(self.browser.select_model)

@@ -132,8 +132,14 @@ class BadgeDelegate(QStyledItemDelegate):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setFont(font)
         x += GAP
+        # On the selection's highlight a blue badge would vanish: draw it in the highlight's text.
+        selected = bool(opt.state & QStyle.StateFlag.State_Selected)
         for text, key in badges:
-            colour = badge_qcolor(key, opt.palette)
+            colour = (
+                opt.palette.highlightedText().color()
+                if selected
+                else badge_qcolor(key, opt.palette)
+            )
             width = metrics.horizontalAdvance(text) + 2 * PAD
             rect = QRect(x, y, width, height)
             fill = QColor(colour)
