@@ -40,6 +40,7 @@ from desktop_registry.sources.openai_replies import (
     ReplyReportedError,
     SseReader,
     parse_chunk,
+    parse_embeddings,
 )
 from desktop_registry.sources.openai_stream import (
     StreamNormaliser,
@@ -460,7 +461,7 @@ class OpenAICompatibleSource:
         """One non-streamed reply (`stream: false`), as the chunks `chat` would have yielded."""
         started = time.perf_counter()
         self.prepare(model)
-        what = f"a reply from {model}"
+        what = f"a non-streamed chat with {model}"
         request: dict[str, Any] = {
             "model": model,
             "messages": [message_dict(m) for m in messages],
@@ -522,10 +523,11 @@ class OpenAICompatibleSource:
 
         async def attempt(permit: PermitLike) -> Any:
             with self.errors(what, model):
-                raw = await client.embeddings.with_raw_response.create(model=model, input=batch)
-            permit.settle(raw.headers)
-            with self.errors(what, model):
-                return raw.parse()
+                response = await client.embeddings.with_streaming_response.create(
+                    model=model, input=batch, encoding_format="float"
+                ).__aenter__()
+            permit.settle(response.headers)
+            return response
 
         key, tier = self.key_for(model)
         granted = await self.gate.run(
@@ -533,4 +535,9 @@ class OpenAICompatibleSource:
         )
         granted.permit.release()
         response = granted.value
-        return [list(map(float, item.embedding)) for item in response.data]
+        try:
+            with self.reading(what, StreamNormaliser(0.0), SseReader(), response):
+                data = await read_bounded(response.iter_bytes(), MAX_REPLY_BYTES, "embeddings")
+                return parse_embeddings(decode_json(data, "embeddings"), len(batch))
+        finally:
+            await response.close()

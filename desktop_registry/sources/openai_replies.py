@@ -6,7 +6,9 @@ saying what was wrong. Never trusts a field's type, and never holds more than a 
 
 from __future__ import annotations
 
+import base64
 import json
+import struct
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -184,6 +186,46 @@ def parse_chunk(body: Any, *, whole: bool = False) -> ReplyChunk:
         if isinstance(usage, dict)
         else None,
     )
+
+
+def _base64_floats(text: str, where: str) -> list[float]:
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except ValueError:
+        raise ReplyShapeError(f"`{where}` is text that is not base64") from None
+    if len(raw) % 4:
+        raise ReplyShapeError(f"`{where}` is not a whole number of float32 values")
+    return list(struct.unpack(f"<{len(raw) // 4}f", raw))
+
+
+def parse_embeddings(body: Any, expected: int) -> list[list[float]]:
+    """The vectors of an embeddings reply, in input order; anything else is a ReplyShapeError."""
+    if not isinstance(body, dict):
+        raise ReplyShapeError(f"an embeddings reply is {kind_of(body)}, not an object")
+    reported = _reported_error(body)
+    if reported is not None:
+        raise reported
+    data = body.get("data")
+    if not isinstance(data, list):
+        raise ReplyShapeError(f"`data` is {kind_of(data)}, where a list of embeddings belongs")
+    if len(data) != expected:
+        raise ReplyShapeError(f"{len(data)} embeddings came for {expected} inputs")
+    vectors: list[tuple[int, list[float]]] = []
+    for n, item in enumerate(data):
+        entry = _object(item, f"data[{n}]") or {}
+        vector = entry.get("embedding")
+        if isinstance(vector, str):  # base64 float32, what the SDK asks for unless told "float"
+            vector = _base64_floats(vector, f"data[{n}].embedding")
+        if not isinstance(vector, list) or not vector:
+            raise ReplyShapeError(f"`data[{n}].embedding` is {kind_of(vector)}, not numbers")
+        if not all(isinstance(x, int | float) and not isinstance(x, bool) for x in vector):
+            raise ReplyShapeError(f"`data[{n}].embedding` holds something that is not a number")
+        index = entry.get("index")
+        position = index if isinstance(index, int) and not isinstance(index, bool) else n
+        vectors.append((position, [float(x) for x in vector]))
+    if sorted(p for p, _ in vectors) != list(range(expected)):
+        raise ReplyShapeError("the embeddings' `index` values do not number the inputs")
+    return [v for _, v in sorted(vectors, key=lambda pv: pv[0])]
 
 
 class SseReader:

@@ -219,3 +219,38 @@ def test_a_429_storm_ends_in_a_rate_limit_message_after_bounded_retries(
     assert code == 2 and out == ""
     assert "rate limit" in err and "Traceback" not in err
     assert emu.count(path, "POST") == 1  # a wait past the limit is reported, not slept
+
+
+NOT_EMBEDDINGS = [
+    ("null", b"null", "an embeddings reply is null"),
+    ("data_text", b'{"data":"x"}', "`data` is text"),
+    ("too_few", b'{"data":[]}', "0 embeddings came for 2 inputs"),
+    ("not_numbers", b'{"data":[{"embedding":["a"]},{"embedding":[1]}]}', "not a number"),
+    ("entry_a_list", b'{"data":[[1],[2]]}', "`data[0]` is a list"),
+    ("nested_100000_deep", DEEP, "nests too deep"),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "body", "said"), NOT_EMBEDDINGS, ids=[c[0] for c in NOT_EMBEDDINGS]
+)
+def test_an_embeddings_reply_that_is_not_vectors_is_the_servers_error(case, body, said):
+    import asyncio
+
+    from desktop_registry.errors import SourceError
+    from desktop_registry.sources.github_models import GitHubModelsSource
+
+    async def embed(emu: GitHubModelsEmulator) -> list[list[float]]:
+        source = GitHubModelsSource(emu.url, token=lambda: emu.token)
+        try:
+            return await source.embed("openai/text-embedding-3-small", ["one", "two"])
+        finally:
+            await source.aclose()
+
+    with GitHubModelsEmulator() as emu:
+        good = asyncio.run(embed(emu))
+        assert len(good) == 2 and all(isinstance(x, float) for x in good[0])
+        emu.raw_replies["/inference/embeddings"] = RawReply(body)
+        with pytest.raises(SourceError) as caught:
+            asyncio.run(embed(emu))
+    assert said in str(caught.value)
