@@ -84,7 +84,9 @@ def _finish(ctx: AppContext, job: JobRecord, as_json: bool) -> int:
         return 0
     if job.error and not as_json:
         print(f"error: {job.error}", file=sys.stderr)
-    return 1 if job.state is JobState.CANCELLED else 2
+    if job.state is JobState.CANCELLED:
+        return 1
+    return ctx.jobs().exit_codes.get(job.id, 2)  # a missing model or file is the user's (1)
 
 
 def cmd_start(args: argparse.Namespace, ctx: AppContext) -> int:

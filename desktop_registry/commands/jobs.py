@@ -24,7 +24,7 @@ def _line(job: JobRecord) -> str:
     )
 
 
-def _finish(job: JobRecord) -> int:
+def _finish(job: JobRecord, failed_exit: int = 2) -> int:
     from desktop_registry.domain.jobs import JobState
 
     print(_line(job))
@@ -32,7 +32,7 @@ def _finish(job: JobRecord) -> int:
         return 0
     if job.error:
         print(f"error: {job.error}", file=sys.stderr)
-    return 1 if job.state is JobState.CANCELLED else 2
+    return 1 if job.state is JobState.CANCELLED else failed_exit
 
 
 def _run(ctx: AppContext, kind: str, params: dict[str, str], title: str) -> int:
@@ -46,7 +46,8 @@ def _run(ctx: AppContext, kind: str, params: dict[str, str], title: str) -> int:
         finally:
             await ctx.aclose()
 
-    return _finish(run_coroutine(run()))
+    job = run_coroutine(run())
+    return _finish(job, ctx.jobs().exit_codes.get(job.id, 2))
 
 
 def cmd_list(args: argparse.Namespace, ctx: AppContext) -> int:
@@ -81,7 +82,8 @@ def cmd_resume(args: argparse.Namespace, ctx: AppContext) -> int:
         finally:
             await ctx.aclose()
 
-    return _finish(run_coroutine(run()))
+    job = run_coroutine(run())
+    return _finish(job, ctx.jobs().exit_codes.get(job.id, 2))
 
 
 def cmd_cancel(args: argparse.Namespace, ctx: AppContext) -> int:

@@ -6,9 +6,11 @@ Never leaks SDK exceptions or raw JSON upward, and never puts an API key in a me
 from __future__ import annotations
 
 import json
+import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 if TYPE_CHECKING:
@@ -33,9 +35,15 @@ from desktop_registry.sources.openai_json import (
     parse_model_list,
     read_bounded,
 )
+from desktop_registry.sources.openai_replies import (
+    MAX_REPLY_BYTES,
+    ReplyReportedError,
+    SseReader,
+    parse_chunk,
+    parse_embeddings,
+)
 from desktop_registry.sources.openai_stream import (
     StreamNormaliser,
-    as_stream_chunk,
     estimate_tokens,
     message_dict,
     request_options,
@@ -122,7 +130,35 @@ def _detail(exc: openai.APIStatusError) -> tuple[str, str]:
         body = body["error"]
     if isinstance(body, Mapping):
         return str(body.get("code") or ""), str(body.get("message") or body.get("details") or "")
-    return "", str(exc.message or "")
+    message = str(exc.message or "")
+    if message.startswith("Error code:"):  # the SDK's stand-in for a body that was not JSON
+        try:
+            message = f"{exc.status_code} {HTTPStatus(exc.status_code).phrase}, no details"
+        except ValueError:
+            message = f"status {exc.status_code}, no details"
+    return "", message
+
+
+def _kept(normaliser: StreamNormaliser) -> str:
+    return "The partial reply is kept." if normaliser.pieces else "Nothing of the reply had come."
+
+
+def _transport_errors(
+    response: Any,
+) -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
+    """(timeouts, other transport errors) of httpx and of the HTTP library the SDK brings
+    (newer `openai` releases ship their own httpx fork, whose exceptions are not httpx's)."""
+    import httpx
+
+    http = sys.modules.get(type(response.http_response).__module__.split(".")[0], httpx)
+    return (
+        (httpx.TimeoutException, getattr(http, "TimeoutException", httpx.TimeoutException)),
+        (httpx.HTTPError, getattr(http, "HTTPError", httpx.HTTPError)),
+    )
+
+
+def _content_type(response: Any) -> str:
+    return str(response.headers.get("content-type") or "").split(";")[0].strip().lower()
 
 
 class OpenAICompatibleSource:
@@ -322,9 +358,11 @@ class OpenAICompatibleSource:
 
         async def attempt(permit: PermitLike) -> Any:
             with self.errors(what, model):
-                stream = await client.chat.completions.create(**request)
-            permit.settle(stream.response.headers)
-            return stream
+                response = await client.chat.completions.with_streaming_response.create(
+                    **request
+                ).__aenter__()
+            permit.settle(response.headers)
+            return response
 
         key, tier = self.key_for(model)
         granted = await self.gate.run(
@@ -334,24 +372,82 @@ class OpenAICompatibleSource:
             tokens=estimate_tokens(messages),
             output_tokens=int(request.get("max_tokens") or 0),
         )
-        stream = granted.value
+        response = granted.value
         normaliser = StreamNormaliser(started)
+        reader = SseReader()
         try:
-            with self.errors(what, model, streaming=True):
-                async for part in stream:
-                    chunk = normaliser.feed(part)
+            with self.reading(what, normaliser, reader, response):
+                if _content_type(response) == "application/json":
+                    # A server that ignores `stream: true` answers one whole completion.
+                    body = decode_json(
+                        await read_bounded(response.iter_bytes(), MAX_REPLY_BYTES, "a chat reply"),
+                        "a chat reply",
+                    )
+                    chunk = normaliser.feed(parse_chunk(body, whole=True))
                     if chunk is not None:
                         yield chunk
+                else:
+                    async for payload in reader.payloads(response.iter_bytes()):
+                        chunk = normaliser.feed(parse_chunk(payload))
+                        if chunk is not None:
+                            yield chunk
         finally:
             granted.permit.release()
-            await stream.close()
+            await response.close()
         if not normaliser.finished and normaliser.completion_tokens is None:
+            if not reader.events:
+                raise self.not_openai(
+                    what,
+                    f"no chat stream came (content type {_content_type(response) or 'none'}, "
+                    f"{reader.received} bytes)",
+                )
             raise StreamInterruptedError(
-                f"{self.name!r} stopped replying before {model} finished. The partial reply is "
-                "kept.",
+                f"{self.name!r} stopped replying before {model} finished. {_kept(normaliser)}",
                 source=self.name,
             )
         yield normaliser.finish()
+
+    @contextmanager
+    def reading(
+        self, what: str, normaliser: StreamNormaliser, reader: SseReader, response: Any
+    ) -> Iterator[None]:
+        """Reading a reply body: a stall, a cut or a bad event ends with what arrived kept."""
+        timeouts, http_errors = _transport_errors(response)
+        try:
+            yield
+        except ReplyReportedError as exc:
+            raise StreamInterruptedError(
+                f"{self.name!r} {self.scrub(str(exc))} during {what}. {_kept(normaliser)}",
+                source=self.name,
+            ) from None
+        except ListingShapeError as exc:
+            if normaliser.pieces:
+                detail = f"{exc}. {_kept(normaliser)}"
+            else:
+                shown = _content_type(response) or "none"
+                detail = f"{exc} (content type {shown}). Is the address right?"
+            raise StreamInterruptedError(
+                f"{self.label} {self.name!r} sent a reply to {what} that is not OpenAI's format: "
+                f"{detail}",
+                source=self.name,
+            ) from None
+        except timeouts:
+            waited = f"{self._timeouts[0]:g} s"
+            if reader.received:
+                stalled = f"nothing more came for {waited} after {reader.received} bytes"
+            else:
+                stalled = f"its reply did not start within {waited}"
+            raise StreamInterruptedError(
+                f"{self.label} {self.name!r} stalled during {what}: {stalled}. "
+                f"{_kept(normaliser)} Try again, or raise the timeout in Settings.",
+                source=self.name,
+            ) from None
+        except http_errors:
+            raise StreamInterruptedError(
+                f"The connection to {self.name!r} dropped during {what} after "
+                f"{reader.received} bytes. {_kept(normaliser)} Try again.",
+                source=self.name,
+            ) from None
 
     async def reply(
         self,
@@ -365,7 +461,7 @@ class OpenAICompatibleSource:
         """One non-streamed reply (`stream: false`), as the chunks `chat` would have yielded."""
         started = time.perf_counter()
         self.prepare(model)
-        what = f"a reply from {model}"
+        what = f"a non-streamed chat with {model}"
         request: dict[str, Any] = {
             "model": model,
             "messages": [message_dict(m) for m in messages],
@@ -379,10 +475,11 @@ class OpenAICompatibleSource:
 
         async def attempt(permit: PermitLike) -> Any:
             with self.errors(what, model):
-                raw = await client.chat.completions.with_raw_response.create(**request)
-            permit.settle(raw.headers)
-            with self.errors(what, model):
-                return raw.parse()
+                response = await client.chat.completions.with_streaming_response.create(
+                    **request
+                ).__aenter__()
+            permit.settle(response.headers)
+            return response
 
         key, tier = self.key_for(model)
         granted = await self.gate.run(
@@ -394,8 +491,16 @@ class OpenAICompatibleSource:
         )
         granted.permit.release()
         normaliser = StreamNormaliser(started)
-        with self.errors(what, model):
-            chunk = normaliser.feed(as_stream_chunk(granted.value))
+        response = granted.value
+        try:
+            with self.reading(what, normaliser, SseReader(), response):
+                body = decode_json(
+                    await read_bounded(response.iter_bytes(), MAX_REPLY_BYTES, "a chat reply"),
+                    "a chat reply",
+                )
+                chunk = normaliser.feed(parse_chunk(body, whole=True))
+        finally:
+            await response.close()
         last = normaliser.finish()
         if last.usage is not None:
             # Everything arrived at once: no first-token time to tell, and the rate is over the
@@ -418,10 +523,11 @@ class OpenAICompatibleSource:
 
         async def attempt(permit: PermitLike) -> Any:
             with self.errors(what, model):
-                raw = await client.embeddings.with_raw_response.create(model=model, input=batch)
-            permit.settle(raw.headers)
-            with self.errors(what, model):
-                return raw.parse()
+                response = await client.embeddings.with_streaming_response.create(
+                    model=model, input=batch, encoding_format="float"
+                ).__aenter__()
+            permit.settle(response.headers)
+            return response
 
         key, tier = self.key_for(model)
         granted = await self.gate.run(
@@ -429,4 +535,9 @@ class OpenAICompatibleSource:
         )
         granted.permit.release()
         response = granted.value
-        return [list(map(float, item.embedding)) for item in response.data]
+        try:
+            with self.reading(what, StreamNormaliser(0.0), SseReader(), response):
+                data = await read_bounded(response.iter_bytes(), MAX_REPLY_BYTES, "embeddings")
+                return parse_embeddings(decode_json(data, "embeddings"), len(batch))
+        finally:
+            await response.close()

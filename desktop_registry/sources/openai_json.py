@@ -60,7 +60,9 @@ def is_text(value: Any) -> bool:
     return True
 
 
-async def read_bounded(chunks: AsyncIterator[bytes], limit: int = MAX_LISTING_BYTES) -> bytes:
+async def read_bounded(
+    chunks: AsyncIterator[bytes], limit: int = MAX_LISTING_BYTES, what: str = "a model list"
+) -> bytes:
     """The whole body, or ListingShapeError once more than `limit` bytes have arrived."""
     parts: list[bytes] = []
     received = 0
@@ -68,7 +70,7 @@ async def read_bounded(chunks: AsyncIterator[bytes], limit: int = MAX_LISTING_BY
         received += len(chunk)
         if received > limit:
             raise ListingShapeError(
-                f"the reply is larger than {limit >> 20} MB, far more than a model list; "
+                f"the reply is larger than {limit >> 20} MB, far more than {what}; "
                 "reading stopped there"
             )
         parts.append(chunk)
@@ -79,7 +81,7 @@ def _reject_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-def decode_json(data: bytes) -> Any:
+def decode_json(data: bytes, what: str = "a model list") -> Any:
     """One JSON document; invalid UTF-8, bad syntax, NaN or absurd nesting are
     ListingShapeErrors, never UnicodeDecodeError or RecursionError."""
     try:
@@ -89,7 +91,7 @@ def decode_json(data: bytes) -> Any:
     try:
         return json.loads(text, parse_constant=_reject_constant)
     except RecursionError:  # json's scanner guards its own depth; real listings nest 4 deep
-        raise ListingShapeError("the reply nests too deep to be a model list") from None
+        raise ListingShapeError(f"the reply nests too deep to be {what}") from None
     except ValueError as exc:
         raise ListingShapeError(f"the reply is not JSON ({exc})") from None
 

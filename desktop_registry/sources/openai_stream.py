@@ -114,40 +114,6 @@ def _partial_suffix(text: str, tag: str) -> int:
     return 0
 
 
-class _Delta:
-    """A non-streamed choice's message seen as one stream delta (tool calls numbered)."""
-
-    def __init__(self, message: Any) -> None:
-        self.content = getattr(message, "content", None)
-        self.model_extra = getattr(message, "model_extra", None)
-        self.tool_calls = [_IndexedCall(n, call) for n, call in enumerate(message.tool_calls or [])]
-
-
-class _IndexedCall:
-    def __init__(self, index: int, call: Any) -> None:
-        self.index = index
-        self.id = getattr(call, "id", None)
-        self.function = getattr(call, "function", None)
-
-
-class _Choice:
-    def __init__(self, choice: Any) -> None:
-        self.finish_reason = getattr(choice, "finish_reason", None)
-        message = getattr(choice, "message", None)
-        self.delta = _Delta(message) if message is not None else None
-
-
-class _Chunk:
-    def __init__(self, completion: Any) -> None:
-        self.usage = getattr(completion, "usage", None)
-        self.choices = [_Choice(c) for c in getattr(completion, "choices", None) or []]
-
-
-def as_stream_chunk(completion: Any) -> Any:
-    """A whole ChatCompletion in the shape StreamNormaliser.feed reads (one big delta)."""
-    return _Chunk(completion)
-
-
 class StreamNormaliser:
     """Feeds on ChatCompletionChunk objects, yields ChatChunks; `finish()` gives the last one."""
 

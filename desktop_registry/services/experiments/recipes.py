@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -227,10 +228,25 @@ def modelfile_problem(text: str) -> str | None:
     return None
 
 
+def _dropped_character(text: str) -> str | None:
+    """The first character Ollama's Modelfile parser silently drops (it keeps only what Go calls
+    printable, plus spaces and line breaks inside a value), or None."""
+    for at, ch in enumerate(text):
+        if ch not in " \t\r\n" and unicodedata.category(ch)[0] not in "LMNPS":
+            return f"U+{ord(ch):04X} (character {at + 1})"
+    return None
+
+
 def _checked(field: str, text: str) -> str:
     problem = modelfile_problem(text)
     if problem:
         raise UserInputError(f"{field}: {problem}")
+    dropped = _dropped_character(text)
+    if dropped:
+        raise UserInputError(
+            f"{field}: {dropped} is a control or invisible character that Ollama's Modelfile "
+            "drops, so the model would get a different text; remove it"
+        )
     return text
 
 
@@ -242,7 +258,9 @@ def _one_line(field: str, text: str) -> str:
 
 def _quoted(field: str, text: str) -> str:
     _checked(field, text)
-    return f'"""{text}"""' if _LINE_BREAK.search(text) or '"' in text else text
+    # Unquoted, Ollama trims the value: spaces at its edges survive only inside quotes.
+    plain = not _LINE_BREAK.search(text) and '"' not in text and text == text.strip()
+    return text if plain else f'"""{text}"""'
 
 
 def _path_argument(path: str) -> str:

@@ -131,6 +131,8 @@ class JobService:
         self._tasks: dict[int, asyncio.Task[JobRecord]] = {}
         self._handles: dict[int, JobHandle] = {}
         self._shutting_down = False
+        # job id -> the exit code its failure means (0/1/2, as the CLI's); this process only
+        self.exit_codes: dict[int, int] = {}
 
     # ----- kinds ---------------------------------------------------------------------------
     def register_kind(self, kind: JobKind) -> None:
@@ -274,6 +276,8 @@ class JobService:
                 "Interrupted when the app closed." if self._shutting_down else "Cancelled.",
             )
         except RegistryError as exc:
+            if not isinstance(exc, JobFailed):  # a partly failed sync keeps "a source failed"
+                self.exit_codes[job_id] = exc.exit_code
             self._finish(
                 handle,
                 JobState.FAILED,

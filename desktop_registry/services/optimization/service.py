@@ -65,6 +65,7 @@ Weights = list[float] | None
 Trials = list[TrialResult]
 STUDY_KEY = "optimization_study"  # a variant's parameters: the study it came from (lineage)
 States = optuna.trial.TrialState
+MAX_FAILED_IN_A_ROW = 3  # then the study stops with the last trial's error
 COUNTED = (States.COMPLETE, States.PRUNED, States.RUNNING)  # what spends the trial budget
 
 
@@ -272,6 +273,7 @@ class OptimizationService:
         started, ran = time.monotonic(), 0
         stop = cancel or asyncio.Event()
         report_metric = strategies.METRICS[objectives[0]][0] if not weights else "quality"
+        failed_in_a_row = 0
         while not stop.is_set() and (deadline is None or time.monotonic() < deadline):
             reclaim_dead_trials(study)
             if _counted(study) >= budget:
@@ -283,11 +285,24 @@ class OptimizationService:
                 study.tell(trial, state=States.FAIL)
                 study._storage.set_trial_user_attr(trial._trial_id, "over_budget", True)
                 break
-            await self._one(trial, study, suite, record, space, objectives, weights,
-                            report_metric, stop)  # fmt: skip
+            failure = await self._one(trial, study, suite, record, space, objectives, weights,
+                                      report_metric, stop)  # fmt: skip
             ran += 1
             if on_trial is not None:
                 on_trial(self._progress(study, trial.number, budget, started, ran))
+            failed_in_a_row = failed_in_a_row + 1 if failure is not None else 0
+            # Failed trials do not spend the budget, so a server that is down would be asked
+            # for ever: stop at once when nothing answers, or after a few failures in a row.
+            if failure is not None and (
+                isinstance(failure, SourceUnreachableError)
+                or failed_in_a_row >= MAX_FAILED_IN_A_ROW
+            ):
+                failure.message = (
+                    f"{failure.message} The study {name!r} stopped after {failed_in_a_row} "
+                    f"failed trial(s) in a row; fix that, then `optimize resume {name}`."
+                )
+                failure.args = (failure.message,)
+                raise failure
         return self.summary(name, storage)
 
     async def _one(
@@ -301,7 +316,8 @@ class OptimizationService:
         weights: Weights,
         report_metric: str,
         stop: asyncio.Event,
-    ) -> None:
+    ) -> RegistryError | None:
+        """Run one trial and tell the study; the error a failed trial ended with, else None."""
         storage = study._storage
         trial.set_user_attr(WORKER_ATTR, this_worker())
         for key in ("model", "suite"):
@@ -340,7 +356,7 @@ class OptimizationService:
         except RegistryError as exc:
             trial.set_user_attr("error", str(exc))
             study.tell(trial, state=States.FAIL)
-            return
+            return exc
         except Exception:  # a bug: the trial must not stay RUNNING in the shared storage
             study.tell(trial, state=States.FAIL)
             raise
@@ -353,16 +369,17 @@ class OptimizationService:
         trial.set_user_attr("rows", f"{outcome.rows_done}/{outcome.rows_total}")
         if outcome.stopped and stop.is_set():  # cancelled: the trial is asked again later
             _give_back(study, trial, options)
-            return
+            return None
         if outcome.stopped:
             study.tell(trial, state=States.PRUNED)
-            return
+            return None
         values = strategies.objective_values(outcome.metrics, objectives, weights)
         if values is None:
             trial.set_user_attr("error", "a measure the objective needs was not reported")
             study.tell(trial, state=States.FAIL)
-            return
+            return None
         study.tell(trial, values)
+        return None
 
     def _progress(
         self, study: optuna.Study, number: int, budget: int, started: float, ran: int
