@@ -50,11 +50,12 @@ class LossChart(Chart):
         )
         self._redraw()
 
-    def replay(self) -> None:  # the theme changed: legend text and empty message in its colours
-        if self.legend.scene() is not None:
-            self.legend.scene().removeItem(self.legend)
-        self.plotItem.legend = None
-        self._build()
+    def replay(self) -> None:
+        """The theme changed: the legend's text in its new colour (the curves keep theirs)."""
+        self.legend.setLabelTextColor(self.text_color)
+        for _sample, label in self.legend.items:
+            label.setText(label.text, color=self.text_color)
+        self._redraw()
 
     def clear_points(self, total_steps: int = 0) -> None:
         self.train, self.validation, self.total_steps = [], [], total_steps

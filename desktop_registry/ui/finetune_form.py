@@ -161,6 +161,7 @@ class FinetuneForm(QWidget):
         form = QFormLayout()
         form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
         form.addRow("Base model", self.base_box)
+        form.addRow("Variant name", self.name)
         weights = QHBoxLayout()
         weights.addWidget(self.weights, 1)
         weights.addWidget(self.weights_button)
@@ -179,10 +180,6 @@ class FinetuneForm(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(form)
         layout.addWidget(settings)
-        names = QFormLayout()
-        names.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        names.addRow("Variant name", self.name)
-        layout.addLayout(names)
         layout.addStretch(1)
         # The data file's row lives on the panel's Data page, beside its report.
         self.data_row = QWidget()
