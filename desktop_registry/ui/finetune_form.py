@@ -315,7 +315,7 @@ class FinetuneForm(QWidget):
         """The settings the user edited (typed as the preset has them); raises a UserInputError
         naming the field when one is invalid."""
         preset = get_preset(self.preset_name())
-        edited = {
+        edited: dict[str, Any] = {
             name: edit.text().strip()
             for name, edit in self.fields.items()
             if edit.text().strip() != setting_text(preset, name)
