@@ -127,8 +127,8 @@ def bin_label(up_to: int | None, previous: int | None) -> str:
 
 
 class TokenHistogram(Chart):
-    """How many rows have how many tokens: one bar per histogram bin that holds rows (and the
-    empty bins between them), the context limit named in the title."""
+    """How many rows have how many tokens: one bar per histogram bin from the first that holds
+    rows to the last (and an empty neighbour each side), the context limit in the title."""
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__("Tokens per row", parent)
@@ -145,7 +145,7 @@ class TokenHistogram(Chart):
             self.labels, self.counts = [], []
             self.reset("No rows with text to count.")
             return
-        shown = list(range(used[0], used[-1] + 1))
+        shown = list(range(max(0, used[0] - 1), min(len(bins), used[-1] + 2)))  # and a neighbour
         edges = [b.up_to for b in bins]
         self.labels = [bin_label(edges[i], edges[i - 1] if i else None) for i in shown]
         self.counts = [bins[i].count for i in shown]
