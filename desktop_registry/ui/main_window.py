@@ -85,7 +85,7 @@ class MainWindow(QMainWindow):
         self.splitter.addWidget(self.browser)
         self.splitter.addWidget(self.tabs)
         self.splitter.addWidget(self.inspector)
-        self.splitter.setSizes([320, 640, 320])
+        self.splitter.setSizes([290, 680, 290])  # the work area fits every fixed tab, a chat, Jobs
         self.splitter.setStretchFactor(1, 1)
         # Each pane keeps a readable width whatever tab opens (a wide panel never squeezes the
         # tree or the inspector), and the sizes a user drags are kept at once.

@@ -43,9 +43,16 @@ def optimization_panel(ctx: AppContext, window: PanelHost | None) -> QWidget:
     return create(ctx, window)
 
 
+def finetune_panel(ctx: AppContext, window: PanelHost | None) -> QWidget:
+    from desktop_registry.ui.finetune_panel import create
+
+    return create(ctx, window)
+
+
 PANELS: list[tuple[str, PanelFactory]] = [
     ("Library", library_panel),
     ("Slots", slots_panel),
     ("Compare", compare_panel),
     ("Optimize", optimization_panel),
+    ("Fine-tune", finetune_panel),
 ]

@@ -139,6 +139,7 @@ class RunFollower:
         metrics = {k: event[k] for k in ("step", "loss", "lr", "epoch", "tokens_per_s")}
         if "val_loss" in event:
             metrics["val_loss"] = event["val_loss"]
+            self.status["val_step"] = step  # which step the (kept) val_loss was measured at
         with (self.run_dir / METRICS_FILE).open("a", encoding="utf-8") as out:
             out.write(json.dumps(metrics) + "\n")
         if self._first_step is None:
