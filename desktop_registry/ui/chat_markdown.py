@@ -197,13 +197,9 @@ class CodeBlockView(QFrame):
         self.setObjectName("codeBlock")
         self.code = code
         self.language = language
-        dark = is_dark(self)
-        _, background = _style(dark)
-        border = "#30363d" if dark else "#d0d7de"
-        self.setStyleSheet(
-            f"QFrame#codeBlock {{ background: {background}; border: 1px solid {border};"
-            " border-radius: 6px; }"
-        )
+        self.highlighted = highlight
+        self.dark: bool | None = None
+        self._restyle()
         layout = QVBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 8)
         layout.setSpacing(2)
@@ -224,11 +220,33 @@ class CodeBlockView(QFrame):
         layout.addWidget(self.body)
         self.set_code(code, highlight=highlight)
 
+    def _restyle(self) -> bool:
+        """Background and border for the current theme; False when the theme is unchanged.
+        The app's palette, not the block's: its own background (this style sheet) would answer."""
+        dark = QGuiApplication.palette().color(QPalette.ColorRole.Window).lightness() < 128
+        if dark == self.dark:
+            return False
+        self.dark = dark
+        _, background = _style(dark)
+        border = "#30363d" if dark else "#d0d7de"
+        self.setStyleSheet(
+            f"QFrame#codeBlock {{ background: {background}; border: 1px solid {border};"
+            " border-radius: 6px; }"
+        )
+        return True
+
+    def changeEvent(self, event: QEvent) -> None:
+        # A theme switch repaints the block in the new theme's colours (the highlight too).
+        if event.type() == QEvent.Type.PaletteChange and self._restyle() and self.highlighted:
+            self.set_code(self.code)
+        super().changeEvent(event)
+
     def set_code(self, code: str, *, highlight: bool = True) -> None:
         self.code = code
+        self.highlighted = highlight
         if highlight:
             self.body.setTextFormat(Qt.TextFormat.RichText)
-            self.body.setText(highlighted_html(code, self.language, is_dark(self)))
+            self.body.setText(highlighted_html(code, self.language, bool(self.dark)))
         else:  # still streaming: plain, cheap, and replaced once the fence closes
             self.body.setTextFormat(Qt.TextFormat.RichText)
             self.body.setText(

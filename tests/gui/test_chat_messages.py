@@ -197,3 +197,23 @@ def test_each_reply_shows_tokens_ttft_and_context_used_and_warns_near_the_limit(
     used = usage.prompt_tokens + usage.completion_tokens
     assert f"context {used:,} of 64" in pane.column.views[-1].footer.text()
     assert pane.context_note.isVisible() and "num_ctx" in pane.context_note.text()
+
+
+def test_a_code_block_takes_the_new_theme_when_the_theme_switches(qapp):
+    from desktop_registry.ui.chat_markdown import CodeBlockView
+    from desktop_registry.ui.theme import apply_theme
+
+    try:
+        apply_theme(qapp, "light")
+        block = CodeBlockView(CODE, "python")
+        light_html, light_sheet = block.body.text(), block.styleSheet()
+        assert "#f6f8fa" in light_sheet
+        apply_theme(qapp, "dark")
+        qapp.processEvents()
+        assert "#0d1117" in block.styleSheet()
+        assert block.body.text() != light_html  # re-highlighted in the dark style
+        apply_theme(qapp, "light")
+        qapp.processEvents()
+        assert block.styleSheet() == light_sheet and block.body.text() == light_html
+    finally:
+        apply_theme(qapp, "light")
