@@ -39,8 +39,9 @@ def bundle() -> Path:
 
 
 @pytest.fixture(scope="session")
-def deb(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def deb(bundle: Path) -> Path:
+    """The .deb of that bundle (packed once per set of inputs, then reused from the cache)."""
     sys.path.insert(0, str(ROOT / "installer" / "linux"))
-    from build_deb import build_deb
+    from build_deb import build_or_reuse_deb
 
-    return build_deb(bundle, tmp_path_factory.mktemp("deb"))
+    return build_or_reuse_deb(bundle)[0]
