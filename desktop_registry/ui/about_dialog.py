@@ -59,11 +59,10 @@ class AboutDialog(QDialog):
         )
         self.table = QLabel(f"<table>{rows}</table>")
         self.table.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        layout.addWidget(self.table)
+        layout.addWidget(self.table, alignment=Qt.AlignmentFlag.AlignHCenter)
         finetune = finetune_status()
-        self.finetune = QLabel(
-            "Fine-tuning: available" if finetune == "available" else f"Fine-tuning: {finetune}"
-        )
+        # The hint already starts "Fine-tuning needs …": no "Fine-tuning:" label before it.
+        self.finetune = QLabel("Fine-tuning: available" if finetune == "available" else finetune)
         self.finetune.setWordWrap(True)
         layout.addWidget(self.finetune)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)

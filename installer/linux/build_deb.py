@@ -4,6 +4,7 @@ Never installs anything and never needs root: the tree is staged in a temp dir a
 `fakeroot dpkg-deb` so every file is owned by root in the package.
 
     python3 installer/linux/build_deb.py [--bundle DIR] [--out DIR] [--compression zstd|xz]
+                                         [--force]
 
 Layout: the bundle in /opt/desktop-registry, a /usr/bin/desktop-registry launcher, the desktop
 entry in /usr/share/applications and the icons in the hicolor theme. dpkg's own triggers
@@ -13,11 +14,17 @@ leaves nothing behind but the user's data dir.
 Compression: zstd by default. xz made a 91 MB package in 385 s on a 2-core machine; zstd -19
 packs the same bundle in a fraction of that time for a package a few MB larger, and every dpkg
 since 1.21.18 (Debian 12, Ubuntu 22.04) reads it. `--compression xz` for older systems.
+
+Cache: packing takes minutes on two cores, so a .deb made from a cached bundle is kept beside
+it (~/.cache/desktop-registry-bundle/<bundle key>/deb-<key>/), keyed by the bundle's key, this
+script, the desktop entry, the icons and the compression; an unchanged tree copies it to --out
+in about a second. `--force` packs again.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -136,11 +143,44 @@ def build_deb(bundle: Path, out: Path, compression: str = "zstd") -> Path:
     return target
 
 
+def deb_key(bundle: Path, compression: str) -> str:
+    """What the .deb is made of, beyond the bundle: the bundle's cache key names the rest."""
+    digest = hashlib.sha256(f"{bundle.parent.name}|{compression}".encode())
+    icons = ROOT / "resources" / "icons"
+    for file in [Path(__file__).resolve(), HERE / f"{APP}.desktop", *sorted(icons.glob(f"{APP}*"))]:
+        digest.update(file.name.encode())
+        digest.update(file.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def build_or_reuse_deb(
+    bundle: Path, out: Path | None = None, compression: str = "zstd", force: bool = False
+) -> tuple[Path, bool]:
+    """The .deb for this bundle from the cache beside it (packed there first if missing), copied
+    to `out` when given. Returns the path and whether it was reused."""
+    cache = bundle.parent / f"deb-{deb_key(bundle, compression)}"
+    cached = cache / f"{APP}_{version()}_{architecture()}.deb"
+    reused = cached.is_file() and not force
+    if not reused:
+        partial = cache.with_name(cache.name + ".partial")
+        shutil.rmtree(partial, ignore_errors=True)
+        build_deb(bundle, partial, compression)
+        shutil.rmtree(cache, ignore_errors=True)
+        partial.rename(cache)  # whole or not at all: a killed pack is never reused
+    if out is None:
+        return cached, reused
+    out.mkdir(parents=True, exist_ok=True)
+    target = out / cached.name
+    shutil.copyfile(cached, target)
+    return target, reused
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--bundle", type=Path, help="the bundle folder (default: build or reuse)")
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="where the .deb goes")
     parser.add_argument("--compression", choices=["zstd", "xz", "gzip"], default="zstd")
+    parser.add_argument("--force", action="store_true", help="pack again even if cached")
     args = parser.parse_args(argv)
     bundle = args.bundle
     if bundle is None:
@@ -149,13 +189,14 @@ def main(argv: list[str] | None = None) -> int:
 
         bundle = Path(str(build()["bundle"]))
     started = time.perf_counter()
-    deb = build_deb(bundle, args.out, args.compression)
+    deb, reused = build_or_reuse_deb(bundle, args.out, args.compression, args.force)
     print(
         json.dumps(
             {
                 "deb": str(deb),
                 "deb_mb": round(deb.stat().st_size / 1e6, 1),
                 "compression": args.compression,
+                "reused": reused,
                 "pack_s": round(time.perf_counter() - started, 1),
             }
         )

@@ -1,9 +1,9 @@
 """The packaged app: the PyInstaller bundle (built once, cached by installer/build_bundle.py),
 the .deb made from it, and the installer scripts. Every test here is marked `packaging`.
 
-A cold bundle build takes about five minutes, so the tests that need the bundle run when asked
-for (`-m packaging`, as .ci/run does) and are skipped, saying how to run them, in a plain
-`pytest`; the installer scripts' own checks run in both.
+A cold bundle build takes two to four minutes and packing the .deb three more, so the tests
+that need the bundle run when asked for (`-m packaging`, as .ci/run does) and are skipped,
+saying how to run them, in a plain `pytest`; the installer scripts' own checks run in both.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ HERE = Path(__file__).resolve().parent
 
 def pytest_collection_modifyitems(config: Any, items: list[Any]) -> None:
     asked = "packaging" in (config.getoption("markexpr") or "")
-    skip = pytest.mark.skip(reason="builds the app bundle (~5 min cold): run with -m packaging")
+    skip = pytest.mark.skip(reason="builds the app bundle (~2-4 min cold): run with -m packaging")
     for item in items:
         if Path(str(item.fspath)).is_relative_to(HERE):
             item.add_marker(pytest.mark.packaging)
@@ -39,8 +39,9 @@ def bundle() -> Path:
 
 
 @pytest.fixture(scope="session")
-def deb(bundle: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def deb(bundle: Path) -> Path:
+    """The .deb of that bundle (packed once per set of inputs, then reused from the cache)."""
     sys.path.insert(0, str(ROOT / "installer" / "linux"))
-    from build_deb import build_deb
+    from build_deb import build_or_reuse_deb
 
-    return build_deb(bundle, tmp_path_factory.mktemp("deb"))
+    return build_or_reuse_deb(bundle)[0]

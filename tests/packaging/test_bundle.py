@@ -37,7 +37,9 @@ def test_the_bundle_passes_its_self_test_including_a_sync_against_ollama(bundle:
     assert checks["ollama_sync"]["detail"]["in_registry"] == len(standard_models())
     assert checks["ollama_sync"]["detail"]["ollama"] == emulator.version
     assert checks["registry_tables"]["detail"]["tables"] > 10
-    assert checks["main_window"]["detail"]["panels"] == ["Library", "Slots", "Compare"]
+    assert {"Library", "Slots", "Compare", "Optimize"} <= set(
+        checks["main_window"]["detail"]["panels"]
+    )
     assert checks["optuna_store"]["detail"]["trials"] == 3
     # The fine-tune extra is not bundled, and the app says how to get it.
     assert "pip install 'desktop-registry[finetune]'" in summary["finetune"]

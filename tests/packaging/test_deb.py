@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from tests.packaging.test_bundle import self_test
 from tests.servers.ollama_emulator import OllamaEmulator, standard_models
 
+ROOT = Path(__file__).resolve().parents[2]
 INSTALLED = [
     Path("/usr/bin/desktop-registry"),
     Path("/opt/desktop-registry"),
@@ -47,6 +49,16 @@ def test_the_deb_names_the_app_its_version_and_the_xcb_libraries_qt_needs(deb: P
 def test_the_deb_is_compressed_with_zstd(deb: Path):
     members = subprocess.run(["ar", "t", str(deb)], capture_output=True, text=True, check=True)
     assert "data.tar.zst" in members.stdout.split()
+
+
+def test_an_unchanged_tree_reuses_its_deb_instead_of_packing_it_again(deb: Path, tmp_path: Path):
+    sys.path.insert(0, str(ROOT / "installer" / "linux"))
+    from build_deb import build_or_reuse_deb
+
+    bundle = Path(str(deb)).parents[1] / "desktop-registry"
+    copied, reused = build_or_reuse_deb(bundle, tmp_path)
+    assert reused
+    assert copied.read_bytes() == deb.read_bytes() and copied.parent == tmp_path
 
 
 def test_the_desktop_entry_in_the_deb_validates(deb: Path, tmp_path: Path):
