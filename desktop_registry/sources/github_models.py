@@ -29,11 +29,11 @@ from desktop_registry.errors import (
 from desktop_registry.sources.openai_compatible import (
     ModelUnavailableError,
     OpenAICompatibleSource,
-    RequestGate,
     SecretProvider,
     _detail,
 )
 from desktop_registry.sources.openai_json import ListingShapeError, decode_json, read_bounded
+from desktop_registry.sources.request_gate import RequestGate
 
 DEFAULT_ROOT = "https://models.github.ai"
 _WAIT_SECONDS = re.compile(r"wait (\d+) seconds", re.IGNORECASE)

@@ -6,12 +6,11 @@ Never leaks SDK exceptions or raw JSON upward, and never puts an API key in a me
 from __future__ import annotations
 
 import json
-import sys
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import openai
@@ -30,14 +29,16 @@ from desktop_registry.errors import (
 )
 from desktop_registry.sources.openai_json import (
     ListingShapeError,
-    RemoteModelInfo,
     decode_json,
     parse_model_list,
     read_bounded,
 )
+from desktop_registry.sources.openai_json import (
+    RemoteModelInfo as RemoteModelInfo,  # the listing's type, imported from here by services
+)
+from desktop_registry.sources.openai_reading import content_type, kept_note, reading
 from desktop_registry.sources.openai_replies import (
     MAX_REPLY_BYTES,
-    ReplyReportedError,
     SseReader,
     parse_chunk,
     parse_embeddings,
@@ -48,67 +49,15 @@ from desktop_registry.sources.openai_stream import (
     message_dict,
     request_options,
 )
+from desktop_registry.sources.request_gate import (
+    OpenGate,
+    PermitLike,
+)
+from desktop_registry.sources.request_gate import (
+    RequestGate as RequestGate,
+)
 
-T = TypeVar("T")
-T_co = TypeVar("T_co", covariant=True)
 SecretProvider = Callable[[], str | None]
-
-
-class PermitLike(Protocol):
-    def settle(self, headers: Mapping[str, str] | None = None) -> None: ...
-
-    def release(self) -> None: ...
-
-
-class GrantedLike(Protocol[T_co]):
-    @property
-    def value(self) -> T_co: ...
-
-    @property
-    def permit(self) -> PermitLike: ...
-
-
-class RequestGate(Protocol):
-    """What decides when a request may go out and whether a failure is retried (services/rate_limit)."""
-
-    async def run(
-        self,
-        key: str,
-        tier: str | None,
-        attempt: Callable[[PermitLike], Awaitable[T]],
-        *,
-        tokens: int = 0,
-        output_tokens: int = 0,
-    ) -> GrantedLike[T]: ...
-
-
-class _NoPermit:
-    def settle(self, headers: Mapping[str, str] | None = None) -> None:
-        return None
-
-    def release(self) -> None:
-        return None
-
-
-class _Once:
-    def __init__(self, value: Any) -> None:
-        self.value = value
-        self.permit = _NoPermit()
-
-
-class OpenGate:
-    """No limits and no retries: one attempt per request."""
-
-    async def run(
-        self,
-        key: str,
-        tier: str | None,
-        attempt: Callable[[PermitLike], Awaitable[T]],
-        *,
-        tokens: int = 0,
-        output_tokens: int = 0,
-    ) -> GrantedLike[T]:
-        return _Once(await attempt(_NoPermit()))
 
 
 class ModelUnavailableError(NotFoundError):
@@ -137,28 +86,6 @@ def _detail(exc: openai.APIStatusError) -> tuple[str, str]:
         except ValueError:
             message = f"status {exc.status_code}, no details"
     return "", message
-
-
-def _kept(normaliser: StreamNormaliser) -> str:
-    return "The partial reply is kept." if normaliser.pieces else "Nothing of the reply had come."
-
-
-def _transport_errors(
-    response: Any,
-) -> tuple[tuple[type[Exception], ...], tuple[type[Exception], ...]]:
-    """(timeouts, other transport errors) of httpx and of the HTTP library the SDK brings
-    (newer `openai` releases ship their own httpx fork, whose exceptions are not httpx's)."""
-    import httpx
-
-    http = sys.modules.get(type(response.http_response).__module__.split(".")[0], httpx)
-    return (
-        (httpx.TimeoutException, getattr(http, "TimeoutException", httpx.TimeoutException)),
-        (httpx.HTTPError, getattr(http, "HTTPError", httpx.HTTPError)),
-    )
-
-
-def _content_type(response: Any) -> str:
-    return str(response.headers.get("content-type") or "").split(";")[0].strip().lower()
 
 
 class OpenAICompatibleSource:
@@ -211,6 +138,10 @@ class OpenAICompatibleSource:
             await client.close()
         self._retired.clear()
         self._client = None
+
+    @property
+    def timeout_s(self) -> float:
+        return self._timeouts[0]
 
     def key_for(self, model: str) -> tuple[str, str | None]:
         """The rate-limit key and tier of a model."""
@@ -376,8 +307,8 @@ class OpenAICompatibleSource:
         normaliser = StreamNormaliser(started)
         reader = SseReader()
         try:
-            with self.reading(what, normaliser, reader, response):
-                if _content_type(response) == "application/json":
+            with reading(self, what, normaliser, reader, response):
+                if content_type(response) == "application/json":
                     # A server that ignores `stream: true` answers one whole completion.
                     body = decode_json(
                         await read_bounded(response.iter_bytes(), MAX_REPLY_BYTES, "a chat reply"),
@@ -398,56 +329,14 @@ class OpenAICompatibleSource:
             if not reader.events:
                 raise self.not_openai(
                     what,
-                    f"no chat stream came (content type {_content_type(response) or 'none'}, "
+                    f"no chat stream came (content type {content_type(response) or 'none'}, "
                     f"{reader.received} bytes)",
                 )
             raise StreamInterruptedError(
-                f"{self.name!r} stopped replying before {model} finished. {_kept(normaliser)}",
+                f"{self.name!r} stopped replying before {model} finished. {kept_note(normaliser)}",
                 source=self.name,
             )
         yield normaliser.finish()
-
-    @contextmanager
-    def reading(
-        self, what: str, normaliser: StreamNormaliser, reader: SseReader, response: Any
-    ) -> Iterator[None]:
-        """Reading a reply body: a stall, a cut or a bad event ends with what arrived kept."""
-        timeouts, http_errors = _transport_errors(response)
-        try:
-            yield
-        except ReplyReportedError as exc:
-            raise StreamInterruptedError(
-                f"{self.name!r} {self.scrub(str(exc))} during {what}. {_kept(normaliser)}",
-                source=self.name,
-            ) from None
-        except ListingShapeError as exc:
-            if normaliser.pieces:
-                detail = f"{exc}. {_kept(normaliser)}"
-            else:
-                shown = _content_type(response) or "none"
-                detail = f"{exc} (content type {shown}). Is the address right?"
-            raise StreamInterruptedError(
-                f"{self.label} {self.name!r} sent a reply to {what} that is not OpenAI's format: "
-                f"{detail}",
-                source=self.name,
-            ) from None
-        except timeouts:
-            waited = f"{self._timeouts[0]:g} s"
-            if reader.received:
-                stalled = f"nothing more came for {waited} after {reader.received} bytes"
-            else:
-                stalled = f"its reply did not start within {waited}"
-            raise StreamInterruptedError(
-                f"{self.label} {self.name!r} stalled during {what}: {stalled}. "
-                f"{_kept(normaliser)} Try again, or raise the timeout in Settings.",
-                source=self.name,
-            ) from None
-        except http_errors:
-            raise StreamInterruptedError(
-                f"The connection to {self.name!r} dropped during {what} after "
-                f"{reader.received} bytes. {_kept(normaliser)} Try again.",
-                source=self.name,
-            ) from None
 
     async def reply(
         self,
@@ -493,7 +382,7 @@ class OpenAICompatibleSource:
         normaliser = StreamNormaliser(started)
         response = granted.value
         try:
-            with self.reading(what, normaliser, SseReader(), response):
+            with reading(self, what, normaliser, SseReader(), response):
                 body = decode_json(
                     await read_bounded(response.iter_bytes(), MAX_REPLY_BYTES, "a chat reply"),
                     "a chat reply",
@@ -536,7 +425,7 @@ class OpenAICompatibleSource:
         granted.permit.release()
         response = granted.value
         try:
-            with self.reading(what, StreamNormaliser(0.0), SseReader(), response):
+            with reading(self, what, StreamNormaliser(0.0), SseReader(), response):
                 data = await read_bounded(response.iter_bytes(), MAX_REPLY_BYTES, "embeddings")
                 return parse_embeddings(decode_json(data, "embeddings"), len(batch))
         finally:

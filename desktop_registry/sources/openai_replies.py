@@ -128,8 +128,8 @@ def _delta(raw: Any, where: str) -> Delta | None:
     body = _object(raw, where)
     if body is None:
         return None
-    extra = {
-        key: body[key]
+    extra: dict[str, str] = {
+        key: str(body[key])
         for key in ("reasoning_content", "reasoning")
         if key in body and is_text(body[key])
     }
