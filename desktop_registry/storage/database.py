@@ -5,7 +5,7 @@ Never holds a transaction open longer than one unit of work; never touches other
 
 from __future__ import annotations
 
-import ast
+import re
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -44,6 +44,13 @@ def check_migrations_present() -> None:
         )
 
 
+# `revision = "0008"`, `down_revision: str | None = "0007"`, `down_revision = ("0003", "0004")`.
+# Read as text, not with ast.parse: CPython 3.11's AST constructor can raise SystemError
+# ("recursion depth mismatch") in a process that earlier recovered from a RecursionError.
+_REVISION_LINE = re.compile(r"^(revision|down_revision)\b[^=\n]*=\s*(.+)$", re.MULTILINE)
+_QUOTED = re.compile(r"""["']([^"']+)["']""")
+
+
 def head_revisions() -> set[str]:
     """Every head: features add migrations on their own branches; all of them are applied.
 
@@ -54,17 +61,12 @@ def head_revisions() -> set[str]:
     revisions: set[str] = set()
     parents: set[str] = set()
     for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
-        for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if not isinstance(node, ast.Assign) or len(node.targets) != 1:
-                continue
-            target = node.targets[0]
-            if not isinstance(target, ast.Name):
-                continue
-            value = ast.literal_eval(node.value)
-            if target.id == "revision":
-                revisions.add(str(value))
-            elif target.id == "down_revision" and value:
-                parents.update([value] if isinstance(value, str) else value)
+        for name, value in _REVISION_LINE.findall(path.read_text(encoding="utf-8")):
+            ids = _QUOTED.findall(value)
+            if name == "revision" and ids:
+                revisions.add(ids[0])
+            elif name == "down_revision":
+                parents.update(ids)
     return revisions - parents
 
 
