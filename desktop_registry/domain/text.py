@@ -7,6 +7,7 @@ reverse what a person reads; the name itself is kept as the server sent it (a pu
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # C0 and C1 controls, DEL, and the invisible marks that reorder or hide text (bidi embeddings,
 # overrides and isolates, LRM/RLM, the Arabic letter mark).
@@ -16,3 +17,20 @@ _UNSAFE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\
 def shown_safely(text: str) -> str:
     """`text` with each unsafe character written as its Python escape (\\x1b, \\u202e, \\n)."""
     return _UNSAFE.sub(lambda m: m.group().encode("unicode_escape").decode("ascii"), text)
+
+
+def kind_of(value: Any) -> str:
+    """What a JSON value is, in words for a message: "got a list", "got null"."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true/false"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "text"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__

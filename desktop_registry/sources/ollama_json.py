@@ -11,6 +11,7 @@ import math
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+from desktop_registry.domain.text import kind_of
 from desktop_registry.errors import SourceProtocolError
 
 _INT64 = 1 << 63
@@ -50,20 +51,6 @@ def ndjson_lines(buffer: bytes) -> tuple[list[bytes], bytes]:
 
 
 # ----- fields ------------------------------------------------------------------------------
-def kind_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def _wrong(where: str, value: Any, wanted: str) -> ReplyShapeError:

@@ -21,13 +21,13 @@ from desktop_registry.domain import (
 )
 from desktop_registry.domain.categories import guess_capabilities
 from desktop_registry.domain.local import LocalModelSummary
+from desktop_registry.domain.text import kind_of
 from desktop_registry.sources.ollama_json import (
     ReplyShapeError,
     as_int,
     document,
     entries,
     int_field,
-    kind_of,
     obj,
     obj_field,
     optional_text,

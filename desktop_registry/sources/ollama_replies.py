@@ -14,13 +14,13 @@ from typing import Any
 
 from desktop_registry.domain.chat import ChatUsage, ToolCall
 from desktop_registry.domain.local import PullProgress
+from desktop_registry.domain.text import kind_of
 from desktop_registry.sources.ollama_json import (
     ReplyShapeError,
     as_int,
     bool_field,
     entries,
     int_field,
-    kind_of,
     obj,
     obj_field,
     text_field,

@@ -12,6 +12,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from desktop_registry.domain.text import kind_of
 from desktop_registry.errors import SourceProtocolError
 
 # A real catalog or /v1/models listing is well under 1 MB; 16 MB leaves room and stops a
@@ -31,22 +32,6 @@ class RemoteModelInfo(BaseModel):
     id: str
     owned_by: str = ""
     created: int | None = None
-
-
-def kind_of(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, str):
-        return "text"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def is_text(value: Any) -> bool:

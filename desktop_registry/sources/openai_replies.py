@@ -13,7 +13,8 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from desktop_registry.sources.openai_json import ListingShapeError, decode_json, is_text, kind_of
+from desktop_registry.domain.text import kind_of
+from desktop_registry.sources.openai_json import ListingShapeError, decode_json, is_text
 
 # A chat reply is text a person reads: 16 MB is far past any real one, and stops a server that
 # sends without end (or one 50 MB line) from filling the memory. The part before stays kept.

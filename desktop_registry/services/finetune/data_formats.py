@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from desktop_registry.domain.finetune import CsvColumns, DataFormat
-from desktop_registry.domain.text import shown_safely
+from desktop_registry.domain.text import kind_of, shown_safely
 from desktop_registry.errors import UserInputError
 
 # A row longer than this cannot fit any model's context; it is reported, not read into memory.
@@ -128,27 +128,13 @@ def _physical_lines(stream: IO[bytes]) -> Iterator[tuple[int, str | None, str]]:
             )
 
 
-def _kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "true/false"
-    if isinstance(value, int | float):
-        return "a number"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return "text"
-
-
 def _name(key: str) -> str:
     return shown_safely(key if len(key) <= 40 else key[:40] + "…")
 
 
 def _text(value: Any, where: str) -> str:
     if not isinstance(value, str):
-        raise _Bad(f"{where} must be text, got {_kind(value)}")
+        raise _Bad(f"{where} must be text, got {kind_of(value)}")
     if not value.strip():
         raise _Bad(f"empty text in {where}")
     try:
@@ -169,7 +155,9 @@ def _chat(
     turns: Any, field: str, role_key: str, content_key: str, roles: dict[str, str]
 ) -> tuple[tuple[str, str], ...]:
     if not isinstance(turns, list):
-        raise _Bad(f"'{field}' must be a list of {{{role_key}, {content_key}}}, got {_kind(turns)}")
+        raise _Bad(
+            f"'{field}' must be a list of {{{role_key}, {content_key}}}, got {kind_of(turns)}"
+        )
     if not turns:
         raise _Bad(f"empty conversation in '{field}'")
     out: list[tuple[str, str]] = []
@@ -181,7 +169,7 @@ def _chat(
         given = turn[role_key]
         role = roles.get(given.lower()) if isinstance(given, str) else None
         if role is None:
-            shown = _name(given) if isinstance(given, str) else _kind(given)
+            shown = _name(given) if isinstance(given, str) else kind_of(given)
             raise _Bad(f"message {number}: unknown role '{shown}' (expected {', '.join(roles)})")
         if content_key not in turn:
             raise _Bad(f"message {number}: missing field '{content_key}'")
@@ -225,7 +213,7 @@ def _sharegpt(obj: dict[str, Any]) -> tuple[tuple[str, str], ...]:
 def example_from_object(obj: Any, line: int, *, conversations_only: bool = False) -> Example:
     """A JSON row as an example, in whichever of the accepted shapes it has."""
     if not isinstance(obj, dict):
-        raise _Bad(f"expected a JSON object on each line, got {_kind(obj)}")
+        raise _Bad(f"expected a JSON object on each line, got {kind_of(obj)}")
     if conversations_only or "conversations" in obj:
         if "conversations" not in obj:
             raise _Bad("missing field 'conversations' (ShareGPT: a list of {from, value})")
@@ -240,7 +228,7 @@ def example_from_object(obj: Any, line: int, *, conversations_only: bool = False
         prompt = _field(obj, "instruction")
         extra = obj.get("input")
         if extra is not None and not isinstance(extra, str):
-            raise _Bad(f"'input' must be text, got {_kind(extra)}")
+            raise _Bad(f"'input' must be text, got {kind_of(extra)}")
         if extra and extra.strip():
             prompt = prompt + "\n\n" + _text(extra, "'input'")
         return Example(line, prompt=prompt, completion=_field(obj, "output"))
