@@ -12,6 +12,7 @@ from typing import Any, cast
 from sqlalchemy import Table, Text, delete, insert, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import RowMapping
+from sqlalchemy.sql.elements import ColumnElement
 
 from desktop_registry.domain.conversations import Conversation, SavedMessage
 from desktop_registry.domain.jobs import JobRecord, JobState
@@ -195,28 +196,7 @@ class ConversationRepository:
 
     def list(self, limit: int = 200) -> Conversations:
         """Newest first, without their messages (titles for a picker)."""
-        query = (
-            select(
-                CONVERSATIONS.c.id,
-                CONVERSATIONS.c.title,
-                CONVERSATIONS.c.models,
-                CONVERSATIONS.c.created_at,
-                CONVERSATIONS.c.updated_at,
-            )
-            .order_by(CONVERSATIONS.c.updated_at.desc())
-            .limit(limit)
-        )
-        with self.db.reading() as conn:
-            return [
-                Conversation(
-                    id=r.id,
-                    title=r.title,
-                    models=r.models or [],
-                    created_at=r.created_at,
-                    updated_at=r.updated_at,
-                )
-                for r in conn.execute(query)
-            ]
+        return self._summaries(None, limit)
 
     def search(self, text: str, limit: int = 200) -> Conversations:
         """Newest first, those whose title or any message holds `text` (any case), without
@@ -224,21 +204,23 @@ class ConversationRepository:
         # Messages are stored as JSON text: look for the needle as JSON writes it (non-ASCII
         # letters and quotes escaped), the title as typed.
         in_title, in_json = _like(text), _like(json.dumps(text)[1:-1])
-        query = (
-            select(
-                CONVERSATIONS.c.id,
-                CONVERSATIONS.c.title,
-                CONVERSATIONS.c.models,
-                CONVERSATIONS.c.created_at,
-                CONVERSATIONS.c.updated_at,
-            )
-            .where(
-                CONVERSATIONS.c.title.ilike(in_title, escape="\\")
-                | sql_cast(CONVERSATIONS.c.messages, Text).ilike(in_json, escape="\\")
-            )
-            .order_by(CONVERSATIONS.c.updated_at.desc())
-            .limit(limit)
+        return self._summaries(
+            CONVERSATIONS.c.title.ilike(in_title, escape="\\")
+            | sql_cast(CONVERSATIONS.c.messages, Text).ilike(in_json, escape="\\"),
+            limit,
         )
+
+    def _summaries(self, where: ColumnElement[bool] | None, limit: int) -> Conversations:
+        query = select(
+            CONVERSATIONS.c.id,
+            CONVERSATIONS.c.title,
+            CONVERSATIONS.c.models,
+            CONVERSATIONS.c.created_at,
+            CONVERSATIONS.c.updated_at,
+        )
+        if where is not None:
+            query = query.where(where)
+        query = query.order_by(CONVERSATIONS.c.updated_at.desc()).limit(limit)
         with self.db.reading() as conn:
             return [
                 Conversation(
