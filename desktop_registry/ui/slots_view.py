@@ -72,6 +72,9 @@ class SlotsView(QWidget):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         self.history = QListWidget()
+        self.no_history = QLabel("No switches yet: “Switch to selected” records the first one.")
+        self.no_history.setObjectName("muted")
+        self.no_history.setWordWrap(True)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("Why? (kept in the history)")
         self.reindex = QCheckBox("Re-index stored embeddings")
@@ -106,6 +109,7 @@ class SlotsView(QWidget):
         layout.addWidget(self.add_box)
         layout.addWidget(self.status)
         layout.addWidget(QLabel("History (newest first)"))
+        layout.addWidget(self.no_history)
         layout.addWidget(self.history, 1)
         splitter = QSplitter()
         splitter.addWidget(left)
@@ -174,6 +178,7 @@ class SlotsView(QWidget):
             for column, text in enumerate(cells):
                 self.table.setItem(row, column, QTableWidgetItem(text))
         self.history.clear()
+        self.no_history.setVisible(not history)  # an empty box alone reads as broken
         for change in reversed(history):
             verb = "Rolled back" if change.action == "slot_rollback" else "Switched"
             why = f" — {change.reason}" if change.reason else ""

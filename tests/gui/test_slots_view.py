@@ -76,3 +76,14 @@ def test_an_incompatible_switch_shows_why_and_changes_nothing(service, qtbot, lo
     view.switch_button.click()
     until(loop, lambda: view.pending.done())
     assert "active <b>2.0.0</b>" in view.active_label.text()
+
+
+def test_a_slot_without_switches_says_so_above_its_empty_history(service, qtbot, loop):
+    view = SlotsView(service)
+    qtbot.addWidget(view)
+    view.show()
+    assert view.history.count() == 0 and view.no_history.isVisible()
+    view.select_version("1.1.0")
+    view.switch_button.click()
+    until(loop, lambda: view.history.count() == 1)
+    assert not view.no_history.isVisible()
