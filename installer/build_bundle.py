@@ -118,6 +118,8 @@ def trim_icu(bundle: Path) -> dict[str, object]:
         report = {"trimmed": False, "reason": str(exc)}
     if not report["trimmed"]:
         print(f"build_bundle: Qt's ICU data not trimmed: {report['reason']}", file=sys.stderr)
+    if "library" in report:  # where it is in the bundle, not in the staging folder
+        report["library"] = str(Path(str(report["library"])).relative_to(bundle))
     return report
 
 

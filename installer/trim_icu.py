@@ -13,6 +13,10 @@ Debian's `icupkg` (package icu-devtools), and the result is turned back into a s
 with `genccode -o` and `ld` under the same soname. Without those tools the bundle is left as it
 is, with a message. Linux only (the macOS and Windows wheels' ICU is another story).
 
+It also strips the symbol tables of ICU's two code libraries beside it (libicuuc, libicui18n:
+1.4 MB), which the spec's strip pass skips for their $ORIGIN RUNPATH: they are Qt's own builds,
+not auditwheel-patched, and the self-test's collation check runs against the stripped ones.
+
     python3 installer/trim_icu.py BUNDLE_OR_LIBRARY [--keep en,fr]   # prints a JSON line last
 """
 
@@ -96,9 +100,24 @@ def list_items(dat: Path) -> list[str]:
     return [line.strip() for line in _run("icupkg", "-l", str(dat)).splitlines() if line.strip()]
 
 
+def strip_code_libraries(library: Path) -> list[str]:
+    """ICU's other libraries beside `library`, stripped of their symbol tables (a no-op on
+    stripped ones). Returns their names; none without `strip`."""
+    if shutil.which("strip") is None:
+        return []
+    names = []
+    for other in sorted(library.parent.glob("libicu*.so*")):
+        if other.is_symlink() or not other.is_file() or other.name.startswith("libicudata"):
+            continue
+        _run("strip", "--strip-unneeded", str(other))
+        names.append(other.name)
+    return names
+
+
 def trim(target: Path, keep: tuple[str, ...] = KEEP) -> dict[str, object]:
-    """Trims the libicudata in `target` (a bundle folder or the library) in place. Returns what
-    it did; `trimmed` is False, with the reason, when it did nothing."""
+    """Trims the libicudata in `target` (a bundle folder or the library) in place and strips
+    ICU's code libraries beside it. Returns what it did; `trimmed` is False, with the reason,
+    when the data was not trimmed."""
     library = find_library(target)
     if library is None:
         return {"trimmed": False, "reason": f"no libicudata in {target}"}
@@ -110,6 +129,12 @@ def trim(target: Path, keep: tuple[str, ...] = KEEP) -> dict[str, object]:
             "reason": f"{', '.join(missing)} not found: apt-get install icu-devtools binutils "
             "to trim Qt's ICU data (the bundle keeps all locales, ~18 MB more)",
         }
+    report = trim_data(library, keep)
+    report["stripped"] = strip_code_libraries(library)
+    return report
+
+
+def trim_data(library: Path, keep: tuple[str, ...]) -> dict[str, object]:
     before = library.stat().st_size
     entry, data = embedded_data(library)
     with tempfile.TemporaryDirectory(prefix="desktop-registry-icu-") as tmp:
@@ -133,8 +158,8 @@ def trim(target: Path, keep: tuple[str, ...] = KEEP) -> dict[str, object]:
         if len(objects) != 1:
             raise TrimError(f"genccode wrote {len(objects)} object files")
         rebuilt = work / library.name
-        _run("ld", "-shared", "-z", "noexecstack", "-soname", library.name, "-o", str(rebuilt),
-             str(objects[0]))  # fmt: skip
+        _run("ld", "-shared", "-s", "-z", "noexecstack", "-soname", library.name,
+             "-o", str(rebuilt), str(objects[0]))  # fmt: skip
         if embedded_data(rebuilt) != (entry, trimmed.read_bytes()):
             raise TrimError("the rebuilt library does not hold the trimmed data")
         mode = library.stat().st_mode

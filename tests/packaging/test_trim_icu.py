@@ -30,12 +30,12 @@ english = QCollator(QLocale("en_US"))
 english.setNumericMode(True)
 german = QCollator(QLocale("de_DE"))
 words = ["file10", "banana", "Apple", "file9", "apple"]
-maps = [line.split()[-1] for line in open("/proc/self/maps") if "libicudata" in line]
+maps = [line.split()[-1] for line in open("/proc/self/maps") if "libicu" in line]
 print(json.dumps({
     "en": sorted(words, key=functools.cmp_to_key(english.compare)),
     "de": sorted(["Zebra", "apfel", "Apfel"], key=functools.cmp_to_key(german.compare)),
     "upper_tr": QLocale("tr_TR").toUpper("istanbul"),
-    "library": maps[0] if maps else None,
+    "libraries": sorted(set(maps)),
 }))
 """
 
@@ -74,6 +74,8 @@ def test_only_other_languages_locale_bundles_are_removable():
 def test_a_trimmed_library_keeps_root_and_english_and_still_serves_qt(tmp_path: Path):
     library = tmp_path / qt_library().name
     shutil.copy2(qt_library(), library)
+    common = tmp_path / qt_library().name.replace("libicudata", "libicuuc")
+    shutil.copy2(qt_library().with_name(common.name), common)  # stripped beside it
     untrimmed = probe(tmp_path)
     done = subprocess.run(
         [sys.executable, str(ROOT / "installer" / "trim_icu.py"), str(tmp_path)],
@@ -82,6 +84,8 @@ def test_a_trimmed_library_keeps_root_and_english_and_still_serves_qt(tmp_path: 
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout.strip().splitlines()[-1])
     assert report["trimmed"] is True
+    assert report["stripped"] == [common.name]
+    assert common.stat().st_size < qt_library().with_name(common.name).stat().st_size
     assert library.stat().st_size < 0.6 * qt_library().stat().st_size
     entry, data = embedded_data(library)
     assert entry.startswith("icudt")
@@ -91,11 +95,11 @@ def test_a_trimmed_library_keeps_root_and_english_and_still_serves_qt(tmp_path: 
     assert {"root.res", "en.res", "en_GB.res", "coll/root.res", "brkitr/word.brk"} <= items
     assert {"de.res", "ja.res", "coll/de.res", "curr/fr.res"}.isdisjoint(items)
     trimmed = probe(tmp_path)
-    assert trimmed["library"] == str(library)  # the cut library, not Qt's own
+    assert {str(library), str(common)} <= set(trimmed["libraries"])  # these, not Qt's own
     assert trimmed["en"] == ["apple", "Apple", "banana", "file9", "file10"]
     assert trimmed["upper_tr"] == "İSTANBUL"  # locale case mapping lives in ICU's code
-    assert {k: v for k, v in trimmed.items() if k != "library"} == {
-        k: v for k, v in untrimmed.items() if k != "library"
+    assert {k: v for k, v in trimmed.items() if k != "libraries"} == {
+        k: v for k, v in untrimmed.items() if k != "libraries"
     }
     again = subprocess.run(
         [sys.executable, str(ROOT / "installer" / "trim_icu.py"), str(library)],
@@ -130,3 +134,9 @@ def test_the_bundle_carries_the_trimmed_icu_data(bundle: Path):
     assert library.stat().st_size < 20_000_000, library.stat().st_size
     report = json.loads((bundle.parent / "trim-icu.json").read_text())
     assert report["trimmed"] is True and report["kept_languages"] == ["root", "en"]
+    assert any(name.startswith("libicuuc") for name in report["stripped"])
+    sections = subprocess.run(
+        ["readelf", "-S", str(library.with_name(report["stripped"][0]))],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert ".symtab" not in sections.stdout
