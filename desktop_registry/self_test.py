@@ -85,6 +85,7 @@ def _isolate(home: Path, ollama_url: str | None, *, on_display: bool) -> None:
     os.environ.pop("MLFLOW_TRACKING_URI", None)
     os.environ.pop("DESKTOP_REGISTRY_MLFLOW_TRACKING_URI", None)
     os.environ.pop("OLLAMA_HOST", None)
+    os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"  # a bar is not the summary
     # Nothing listens on the discard port: without --ollama-url no real Ollama is reached.
     os.environ["DESKTOP_REGISTRY_OLLAMA_URL"] = ollama_url or "http://127.0.0.1:9"
 
@@ -108,8 +109,32 @@ def _registry(ctx: Any) -> dict[str, Any]:
 
 
 def _mlflow(ctx: Any) -> dict[str, Any]:
-    experiment = ctx.tracker().experiment_id("desktop-registry-self-test")
-    return {"experiment": experiment, "mlflow": package_version("mlflow-skinny")}
+    """Tracking end to end, as a variant is tracked: a run with params, a metric and artifacts,
+    a registered version, all read back (a bundle missing MLflow parts fails here)."""
+    tracker = ctx.tracker()
+    run = tracker.track_variant(
+        experiment="desktop-registry-self-test",
+        model_name="self-test:latest",
+        experiment_type="self-test",
+        source="self-test",
+        recipe={"temperature": 0.5},
+        modelfile="FROM self-test",
+        metrics={"score": 1.0},
+    )
+    found = [r for r in tracker.runs() if r.run_id == run.run_id]
+    if not found or found[0].metrics.get("score") != 1.0 or not found[0].params:
+        raise RuntimeError(f"the tracked run {run.run_id} did not read back: {found}")
+    if tracker.artifact_text(run.run_id, "Modelfile") != "FROM self-test":
+        raise RuntimeError("the run's Modelfile artifact did not read back")
+    versions = [v for v in tracker.model_versions() if v.run_id == run.run_id]
+    if not versions:
+        raise RuntimeError(f"no registered version for run {run.run_id}")
+    return {
+        "experiment": run.experiment_id,
+        "run": run.run_id,
+        "registered": f"{run.registered_model}/{run.model_version}",
+        "mlflow": package_version("mlflow-skinny"),
+    }
 
 
 def _optuna(home: Path) -> dict[str, Any]:

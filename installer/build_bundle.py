@@ -1,7 +1,9 @@
 """Builds the one-folder PyInstaller bundle from packaging.spec, or reuses the cached one.
 
 Never reuses a bundle built from other inputs: the cache key hashes the spec, the package's
-source and resources, pyproject.toml, the installed packages and the Python/OS it runs on.
+source and resources, pyproject.toml, the ICU trim script and whether its tools are there, the
+installed packages and the Python/OS it runs on. After PyInstaller, installer/trim_icu.py cuts
+Qt's ICU data to root and English (18 MB less; skipped, saying so, without icupkg).
 
     python3 installer/build_bundle.py            # prints {"bundle": …, "reused": …} last
     python3 installer/build_bundle.py --force    # rebuild even when the cache has it
@@ -28,7 +30,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 APP = "desktop-registry"
 KEEP = 2
-INPUTS = ("packaging.spec", "pyproject.toml", "desktop_registry", "resources")
+TRIM_TOOLS = ("icupkg", "genccode", "ld")
+INPUTS = (
+    "packaging.spec",
+    "pyproject.toml",
+    "desktop_registry",
+    "resources",
+    "installer/trim_icu.py",
+)
 
 
 def cache_root() -> Path:
@@ -49,6 +58,8 @@ def inputs_key() -> str:
     installed = sorted(f"{d.metadata['Name']}=={d.version}" for d in distributions())
     digest.update("\n".join(installed).encode())
     digest.update(f"{sys.version}|{platform.platform()}|{platform.machine()}".encode())
+    # A bundle built before icu-devtools was installed is not the trimmed one.
+    digest.update(str([shutil.which(tool) is not None for tool in TRIM_TOOLS]).encode())
     return digest.hexdigest()[:20]
 
 
@@ -61,7 +72,9 @@ def build(force: bool = False) -> dict[str, object]:
     root = cache_root()
     target = root / key / APP
     if executable(target).is_file() and not force:
-        return {"bundle": str(target), "reused": True, "key": key, "build_s": 0.0}
+        report = root / key / "trim-icu.json"
+        icu = json.loads(report.read_text()) if report.is_file() else None
+        return {"bundle": str(target), "reused": True, "key": key, "build_s": 0.0, "icu": icu}
     try:
         import PyInstaller  # noqa: F401
     except ImportError:
@@ -79,6 +92,8 @@ def build(force: bool = False) -> dict[str, object]:
     done = subprocess.run(command, cwd=ROOT, check=False)
     if done.returncode != 0 or not executable(staging / APP).is_file():
         raise SystemExit(f"PyInstaller failed (exit {done.returncode}); see its output above.")
+    icu = trim_icu(staging / APP)
+    (staging / "trim-icu.json").write_text(json.dumps(icu))
     shutil.rmtree(root / key, ignore_errors=True)
     staging.rename(root / key)  # whole or not at all: a killed build is never reused
     _prune(root, keep=key)
@@ -87,7 +102,25 @@ def build(force: bool = False) -> dict[str, object]:
         "reused": False,
         "key": key,
         "build_s": round(time.perf_counter() - started, 1),
+        "icu": icu,
     }
+
+
+def trim_icu(bundle: Path) -> dict[str, object]:
+    """Qt's ICU data cut to root and English in place, or why not (the bundle then works with
+    every locale's data, 18 MB larger)."""
+    sys.path.insert(0, str(ROOT / "installer"))
+    from trim_icu import TrimError, trim
+
+    try:
+        report = trim(bundle)
+    except TrimError as exc:  # an ICU this script does not know: keep it whole, say so
+        report = {"trimmed": False, "reason": str(exc)}
+    if not report["trimmed"]:
+        print(f"build_bundle: Qt's ICU data not trimmed: {report['reason']}", file=sys.stderr)
+    if "library" in report:  # where it is in the bundle, not in the staging folder
+        report["library"] = str(Path(str(report["library"])).relative_to(bundle))
+    return report
 
 
 def _prune(root: Path, keep: str) -> None:

@@ -7,12 +7,14 @@ Never shows anything on a real screen and never keeps the window open after its 
 from __future__ import annotations
 
 import asyncio
+import functools
 import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import QLibraryInfo, QSettings
+from PySide6.QtCore import QCollator, QLibraryInfo, QLocale, QSettings, Qt
+from PySide6.QtGui import QColor, QImage, QPainter
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_registry.self_test import describe
@@ -43,6 +45,39 @@ def qt_plugins() -> Result:
     return {"ok": True, "detail": {"platforms": names}}
 
 
+# English collation as ICU's root and English data give it (the bundle's ICU data is trimmed to
+# those): letters before accents and case (Äpfel sorts by a-p-f), lower case before upper, digits
+# as numbers. Code-point order, what Qt falls back to without ICU data, puts Äpfel last.
+COLLATED = ["Äpfel", "apple", "Apple", "banana", "file9", "file10"]
+
+
+def text_check() -> Result:
+    """Qt's ICU data is there (QCollator falls back to code-point order without it) and a font
+    draws glyphs: the two things a trimmed ICU library or a bundle without fonts would break."""
+    started = time.perf_counter()
+    collator = QCollator(QLocale("en_US"))
+    collator.setNumericMode(True)
+    shuffled = ["file10", "banana", "Apple", "file9", "Äpfel", "apple"]
+    order = sorted(shuffled, key=functools.cmp_to_key(collator.compare))
+    if order != COLLATED:
+        return {"ok": False, "error": f"ICU collation is not working (its data?): {order}"}
+    german = QCollator(QLocale("de_DE"))  # no German data when trimmed: falls back to root
+    fallback = sorted(["Zebra", "Äpfel", "apfel"], key=functools.cmp_to_key(german.compare))
+    image = QImage(240, 40, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    painter.setPen(QColor("black"))
+    painter.drawText(image.rect(), Qt.AlignmentFlag.AlignCenter, "Desktop Registry")
+    painter.end()
+    white = QColor("white").rgb()
+    inked = sum(
+        image.pixel(x, y) != white for x in range(image.width()) for y in range(image.height())
+    )
+    if inked == 0:
+        return {"ok": False, "error": "drawing text left the image blank: no usable font"}
+    return _ok({"collation": order, "de_DE": fallback, "inked_pixels": inked}, started)
+
+
 def save_picture(widget: QWidget, path: Path) -> str:
     """What the screen shows of `widget` (the X server's pixels under xvfb), else its render."""
     app = QApplication.instance()
@@ -70,6 +105,10 @@ def check_window(
     results: dict[str, Result] = {"qt_plugins": qt_plugins()}
     app = QApplication.instance() or QApplication([sys.argv[0]])
     assert isinstance(app, QApplication)
+    try:
+        results["text"] = text_check()
+    except Exception as exc:
+        results["text"] = _failed(exc)
     loop = qasync.QEventLoop(app)
     asyncio.set_event_loop(loop)
     started = time.perf_counter()

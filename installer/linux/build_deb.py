@@ -4,7 +4,7 @@ Never installs anything and never needs root: the tree is staged in a temp dir a
 `fakeroot dpkg-deb` so every file is owned by root in the package.
 
     python3 installer/linux/build_deb.py [--bundle DIR] [--out DIR] [--compression zstd|xz]
-                                         [--force]
+                                         [--level N] [--force]
 
 Layout: the bundle in /opt/desktop-registry, a /usr/bin/desktop-registry launcher, the desktop
 entry in /usr/share/applications and the icons in the hicolor theme. dpkg's own triggers
@@ -14,11 +14,14 @@ leaves nothing behind but the user's data dir.
 Compression: zstd by default. xz made a 91 MB package in 385 s on a 2-core machine; zstd -19
 packs the same bundle in a fraction of that time for a package a few MB larger, and every dpkg
 since 1.21.18 (Debian 12, Ubuntu 22.04) reads it. `--compression xz` for older systems.
+The release package keeps zstd -19 (RELEASE_LEVELS); `--level` packs faster for a throwaway
+package: the packaging tests use zstd -3 (tests/packaging/conftest.py), the same files in a
+package a few MB larger, packed in seconds instead of minutes.
 
 Cache: packing takes minutes on two cores, so a .deb made from a cached bundle is kept beside
 it (~/.cache/desktop-registry-bundle/<bundle key>/deb-<key>/), keyed by the bundle's key, this
-script, the desktop entry, the icons and the compression; an unchanged tree copies it to --out
-in about a second. `--force` packs again.
+script, the desktop entry, the icons, the compression and its level; an unchanged tree copies
+it to --out in about a second. `--force` packs again.
 """
 
 from __future__ import annotations
@@ -56,6 +59,8 @@ DEPENDS = [
     "libdbus-1-3",
     "libglib2.0-0t64 | libglib2.0-0",
 ]
+# The levels a release is packed with; dpkg-deb's -z for each -Z.
+RELEASE_LEVELS = {"zstd": 19, "xz": 6, "gzip": 9}
 LAUNCHER = """#!/bin/sh
 # Desktop Registry's launcher (the .deb's); the app itself is in /opt/desktop-registry.
 exec /opt/desktop-registry/desktop-registry "$@"
@@ -126,7 +131,7 @@ def stage(bundle: Path, tree: Path) -> None:
     (debian / "control").write_text(control(size_kb // 1024 + 1))
 
 
-def build_deb(bundle: Path, out: Path, compression: str = "zstd") -> Path:
+def build_deb(bundle: Path, out: Path, compression: str = "zstd", level: int | None = None) -> Path:
     if not (bundle / APP).is_file():
         raise SystemExit(f"No bundle at {bundle}: run python3 installer/build_bundle.py first.")
     for tool in ("dpkg-deb", "fakeroot"):
@@ -134,7 +139,7 @@ def build_deb(bundle: Path, out: Path, compression: str = "zstd") -> Path:
             raise SystemExit(f"{tool} is missing: apt-get install dpkg-dev fakeroot")
     out.mkdir(parents=True, exist_ok=True)
     target = out / f"{APP}_{version()}_{architecture()}.deb"
-    level = {"zstd": "19", "xz": "6", "gzip": "9"}[compression]
+    level = RELEASE_LEVELS[compression] if level is None else level
     with tempfile.TemporaryDirectory(prefix="desktop-registry-deb-") as tmp:
         tree = Path(tmp) / "tree"
         stage(bundle, tree)
@@ -143,9 +148,10 @@ def build_deb(bundle: Path, out: Path, compression: str = "zstd") -> Path:
     return target
 
 
-def deb_key(bundle: Path, compression: str) -> str:
+def deb_key(bundle: Path, compression: str, level: int | None = None) -> str:
     """What the .deb is made of, beyond the bundle: the bundle's cache key names the rest."""
-    digest = hashlib.sha256(f"{bundle.parent.name}|{compression}".encode())
+    level = RELEASE_LEVELS[compression] if level is None else level
+    digest = hashlib.sha256(f"{bundle.parent.name}|{compression}|{level}".encode())
     icons = ROOT / "resources" / "icons"
     for file in [Path(__file__).resolve(), HERE / f"{APP}.desktop", *sorted(icons.glob(f"{APP}*"))]:
         digest.update(file.name.encode())
@@ -154,17 +160,22 @@ def deb_key(bundle: Path, compression: str) -> str:
 
 
 def build_or_reuse_deb(
-    bundle: Path, out: Path | None = None, compression: str = "zstd", force: bool = False
+    bundle: Path,
+    out: Path | None = None,
+    compression: str = "zstd",
+    force: bool = False,
+    level: int | None = None,
 ) -> tuple[Path, bool]:
     """The .deb for this bundle from the cache beside it (packed there first if missing), copied
-    to `out` when given. Returns the path and whether it was reused."""
-    cache = bundle.parent / f"deb-{deb_key(bundle, compression)}"
+    to `out` when given. Returns the path and whether it was reused. `level` None: the
+    release level of `compression`."""
+    cache = bundle.parent / f"deb-{deb_key(bundle, compression, level)}"
     cached = cache / f"{APP}_{version()}_{architecture()}.deb"
     reused = cached.is_file() and not force
     if not reused:
         partial = cache.with_name(cache.name + ".partial")
         shutil.rmtree(partial, ignore_errors=True)
-        build_deb(bundle, partial, compression)
+        build_deb(bundle, partial, compression, level)
         shutil.rmtree(cache, ignore_errors=True)
         partial.rename(cache)  # whole or not at all: a killed pack is never reused
     if out is None:
@@ -180,6 +191,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--bundle", type=Path, help="the bundle folder (default: build or reuse)")
     parser.add_argument("--out", type=Path, default=ROOT / "dist", help="where the .deb goes")
     parser.add_argument("--compression", choices=["zstd", "xz", "gzip"], default="zstd")
+    parser.add_argument(
+        "--level", type=int, help="compression level (default: the release's, zstd 19, xz 6)"
+    )
     parser.add_argument("--force", action="store_true", help="pack again even if cached")
     args = parser.parse_args(argv)
     bundle = args.bundle
@@ -189,13 +203,14 @@ def main(argv: list[str] | None = None) -> int:
 
         bundle = Path(str(build()["bundle"]))
     started = time.perf_counter()
-    deb, reused = build_or_reuse_deb(bundle, args.out, args.compression, args.force)
+    deb, reused = build_or_reuse_deb(bundle, args.out, args.compression, args.force, args.level)
     print(
         json.dumps(
             {
                 "deb": str(deb),
                 "deb_mb": round(deb.stat().st_size / 1e6, 1),
                 "compression": args.compression,
+                "level": RELEASE_LEVELS[args.compression] if args.level is None else args.level,
                 "reused": reused,
                 "pack_s": round(time.perf_counter() - started, 1),
             }

@@ -4,6 +4,7 @@ every file it installed."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.packaging.conftest import TEST_DEB_LEVEL
 from tests.packaging.test_bundle import self_test
 from tests.servers.ollama_emulator import OllamaEmulator, standard_models
 
@@ -56,9 +58,41 @@ def test_an_unchanged_tree_reuses_its_deb_instead_of_packing_it_again(deb: Path,
     from build_deb import build_or_reuse_deb
 
     bundle = Path(str(deb)).parents[1] / "desktop-registry"
-    copied, reused = build_or_reuse_deb(bundle, tmp_path)
+    copied, reused = build_or_reuse_deb(bundle, tmp_path, level=TEST_DEB_LEVEL)
     assert reused
     assert copied.read_bytes() == deb.read_bytes() and copied.parent == tmp_path
+
+
+def test_a_release_deb_is_packed_at_zstd_19_and_a_faster_level_is_another_package(
+    tmp_path: Path,
+):
+    """A stand-in bundle (a launcher script and a data file) packed by the release command
+    line: its default is zstd -19; a -3 package of the same tree is cached apart from it."""
+    sys.path.insert(0, str(ROOT / "installer" / "linux"))
+    from build_deb import deb_key
+
+    bundle = tmp_path / "key" / "desktop-registry"
+    bundle.mkdir(parents=True)
+    (bundle / "desktop-registry").write_text("#!/bin/sh\necho stand-in\n")
+    (bundle / "desktop-registry").chmod(0o755)
+    (bundle / "data.txt").write_text("registry " * 20000)
+    report = {}
+    for level in (None, TEST_DEB_LEVEL):
+        extra = [] if level is None else ["--level", str(level)]
+        done = subprocess.run(
+            [sys.executable, "installer/linux/build_deb.py", "--bundle", str(bundle),
+             "--out", str(tmp_path / f"out-{level}"), *extra],
+            cwd=ROOT, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr
+        report[level] = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (report[None]["compression"], report[None]["level"]) == ("zstd", 19)
+    assert report[TEST_DEB_LEVEL]["level"] == TEST_DEB_LEVEL
+    assert not report[TEST_DEB_LEVEL]["reused"]  # not the -19 one handed back
+    assert deb_key(bundle, "zstd") == deb_key(bundle, "zstd", 19) != deb_key(bundle, "zstd", 3)
+    for level, made in report.items():
+        members = subprocess.run(["ar", "t", made["deb"]], capture_output=True, text=True)
+        assert "data.tar.zst" in members.stdout.split(), level
 
 
 def test_the_desktop_entry_in_the_deb_validates(deb: Path, tmp_path: Path):
